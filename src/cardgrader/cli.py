@@ -1,0 +1,83 @@
+"""The `cardgrader` command: one parser, a sub-command per job. No logic of its own — each
+sub-command's wiring lives in `cardgrader.commands.<job>` and calls the core packages."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import multiprocessing
+import sys
+import traceback
+
+from cardgrader import __version__, paths
+from cardgrader.errors import UserError
+
+# Each module has `register(subparsers, common_parser)`; order here is the order in --help.
+COMMANDS = (
+    "cardgrader.commands.gui",
+    "cardgrader.commands.doctor",
+    "cardgrader.commands.train",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks instead of one-line errors")
+    parser = argparse.ArgumentParser(
+        prog="cardgrader", parents=[common],
+        description="Train and check computer-vision models for trading-card grading. With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"cardgrader {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def _log_failure() -> str | None:
+    try:
+        path = paths.logs_dir() / "cli.log"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"--- cardgrader {' '.join(sys.argv[1:])}\n{traceback.format_exc()}\n")
+        return str(path)
+    except OSError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args = parser.parse_args(["gui", *argv])
+    debug = getattr(args, "debug", False)
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        _log_failure()
+        if debug:
+            raise
+        print(f"cardgrader: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in a sentence, with details in the log
+        where = _log_failure()
+        if debug:
+            raise
+        print(f"cardgrader: internal error ({type(exc).__name__}: {exc}). Details are in {where}; "
+              "run again with --debug to see the traceback.", file=sys.stderr)
+        return 1
+
+
+def gui_main() -> int:
+    """Entry point of the windowed `cardgrader-gui` launcher."""
+    return main(["gui", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

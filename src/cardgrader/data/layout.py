@@ -1,0 +1,48 @@
+"""Facts about the Ultralytics dataset layout that every part of cardgrader shares."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The image suffixes Ultralytics trains on (ultralytics.data.utils.IMG_FORMATS), lower case, with the dot.
+IMAGE_SUFFIXES = frozenset({".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp", ".pfm", ".heic"})
+SPLITS = ("train", "val", "test")
+
+
+def is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def label_path_for(image: Path) -> Path:
+    """Where Ultralytics looks for an image's label: the last `images` folder becomes `labels`, `.txt` suffix."""
+    parts = list(Path(image).parts)
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Images under a folder, recursively, in a stable order."""
+    found = []
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(root) / name
+            if is_image(path):
+                found.append(path)
+    return sorted(found)
+
+
+def jpeg_is_complete(path: Path) -> bool:
+    """A JPEG ends with the EOI marker. Ultralytics rewrites JPEGs without it in place, so such a file
+    must never be linked (only copied) into a dataset we train on: the user's original would change."""
+    if path.suffix.lower() not in (".jpg", ".jpeg"):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(-2, os.SEEK_END)
+            return handle.read(2) == b"\xff\xd9"
+    except OSError:
+        return False

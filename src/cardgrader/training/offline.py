@@ -1,0 +1,93 @@
+"""Prepare a process to run Ultralytics with no network access unless the user allows it.
+
+Must run before `ultralytics` is imported: Ultralytics reads YOLO_OFFLINE and YOLO_CONFIG_DIR at import.
+Offline mode alone is not enough, because some code paths try a download first and only then check
+whether the machine is online; each is closed here:
+
+- fonts for plots and dataset checks (Arial.ttf, Arial.Unicode.ttf) are seeded from the DejaVu fonts
+  matplotlib ships, so `check_font` finds them locally;
+- the AMP self-check on CUDA downloads yolo26n.pt; offline it is replaced by a local-only check;
+- official pretrained weights are looked up in our weights dir before training starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from cardgrader import paths
+
+NETWORK_AUDIT_ENV = "CARDGRADER_NETWORK_AUDIT"
+_NETWORK_EVENTS = ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr",
+                   "urllib.Request")
+
+
+def configure_environment(allow_download: bool = False) -> None:
+    """Point Ultralytics' settings inside our data dir and switch it offline."""
+    config_dir = paths.ultralytics_config_dir()
+    os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
+    if allow_download:
+        os.environ.pop("YOLO_OFFLINE", None)
+    else:
+        os.environ["YOLO_OFFLINE"] = "1"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    _seed_fonts(config_dir / "Ultralytics")
+
+
+def _seed_fonts(target: Path) -> None:
+    try:
+        import matplotlib
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        return
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        dest = target / name
+        if not dest.exists() and font.exists():
+            shutil.copyfile(font, dest)
+
+
+def install_network_audit() -> None:
+    """When CARDGRADER_NETWORK_AUDIT names a file, record every attempt to resolve or connect there.
+
+    Used by the tests to prove an offline run never touches the network; harmless otherwise.
+    """
+    target = os.environ.get(NETWORK_AUDIT_ENV)
+    if not target:
+        return
+
+    def hook(event: str, args: tuple) -> None:
+        if event in _NETWORK_EVENTS:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(f"{event} {args!r}\n")
+
+    sys.addaudithook(hook)
+
+
+def patch_ultralytics_offline() -> None:
+    """After import: keep the CUDA AMP check from downloading its reference model when offline."""
+    if not os.environ.get("YOLO_OFFLINE"):
+        return
+    from ultralytics.engine import trainer as trainer_module
+    from ultralytics.utils import LOGGER, WEIGHTS_DIR
+
+    original = trainer_module.check_amp
+
+    def check_amp_offline(model):  # same contract as ultralytics.utils.checks.check_amp
+        if (WEIGHTS_DIR / "yolo26n.pt").is_file():
+            return original(model)
+        LOGGER.info("AMP: offline, the reference model for the AMP check is not here; using AMP unchecked.")
+        return next(model.parameters()).device.type not in {"cpu", "mps"}
+
+    trainer_module.check_amp = check_amp_offline
+
+
+def find_official_weights(name: str) -> Path | None:
+    """A published weights file (e.g. yolo11n.pt) the user already has in our weights dir."""
+    for folder in (paths.weights_dir(), paths.ultralytics_config_dir() / "weights"):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,59 @@
+"""DESIGN.md's layering: only cardgrader.gui imports Tk; nothing imports the GUI but the CLI."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "cardgrader"
+TK_MODULES = ("tkinter", "_tkinter", "customtkinter", "tkinterdnd2", "matplotlib.backends.backend_tkagg")
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _modules():
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        yield rel, _imports(path)
+
+
+def _matches(name: str, prefixes) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_only_gui_imports_tk():
+    offenders = [f"{rel}: {name}" for rel, names in _modules() if rel.parts[0] != "gui"
+                 for name in names if _matches(name, TK_MODULES)]
+    assert not offenders, "Tk imported outside cardgrader.gui:\n" + "\n".join(offenders)
+
+
+def test_nothing_but_the_cli_imports_gui():
+    allowed = {"cli.py", "commands"}
+    offenders = [f"{rel}: {name}" for rel, names in _modules() if rel.parts[0] not in allowed | {"gui"}
+                 for name in names if _matches(name, ("cardgrader.gui",))]
+    assert not offenders, "cardgrader.gui imported by a core package:\n" + "\n".join(offenders)
+
+
+def test_the_layering_check_catches_a_violation(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import customtkinter\nfrom tkinter import ttk\n", encoding="utf-8")
+    assert [n for n in _imports(bad) if _matches(n, TK_MODULES)] == ["customtkinter", "tkinter"]
+
+
+def test_engine_and_cli_start_without_torch_or_tk():
+    """The process that runs the engine (GUI or CLI) must not pay for torch; only the training child does."""
+    code = ("import sys, cardgrader.cli, cardgrader.training.engine; cardgrader.cli.build_parser(); "
+            "bad = [m for m in ('torch', 'ultralytics', 'tkinter') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
