@@ -171,7 +171,7 @@ class TrainingConfig:
         choice("side", SIDES)
         choice("border", BORDERS)
         if self.task == "centering" and self.border != "dual" and not self.classes:
-            out.append(("border", "Centering measures the gap between the outer and inner border, so 'border' must be dual."))
+            out.append(("border", "Config field 'border' must be dual for centering, which measures the gap between the outer and inner border."))
         out.extend(self._class_problems())
         if not isinstance(self.data, str):
             out.append(("data", f"Config field 'data' must be a path to a dataset folder or YAML file; got {self.data!r}."))
@@ -211,7 +211,7 @@ class TrainingConfig:
             return [("classes", f"Config field 'classes' must be a list of class names; got {self.classes!r}.")]
         bad = [c for c in self.classes if not CLASS_NAME_PATTERN.match(c)]
         if bad:
-            return [("classes", f"Class name {bad[0]!r} must be 1-40 letters, digits, '_' or '-'.")]
+            return [("classes", f"Config field 'classes': class name {bad[0]!r} must be 1-40 letters, digits, '_' or '-'.")]
         if len(set(self.classes)) != len(self.classes):
             return [("classes", "Config field 'classes' lists the same class twice; each class name must be unique.")]
         return []
@@ -226,12 +226,12 @@ class TrainingConfig:
         if official and not Path(weights).exists():
             suffix = official.group(3) or ""
             if suffix != ARCH_SUFFIX.get(self.arch, suffix):
-                return [("weights", f"Weights '{weights}' are for a different architecture than '{self.arch}'; use {self.official_weights_name}.")]
+                return [("weights", f"Config field 'weights': {weights} is for a different architecture than '{self.arch}'; use {self.official_weights_name}.")]
             return []
         if not weights.endswith(".pt"):
             return [("weights", f"Config field 'weights' must be scratch, a .pt file or an official name like yolo11n.pt; got {weights!r}.")]
         if not Path(weights).expanduser().is_file():
-            return [("weights", f"The weights file {weights} does not exist; choose an existing .pt file or 'scratch'.")]
+            return [("weights", f"Config field 'weights': the file {weights} does not exist; choose an existing .pt file or 'scratch'.")]
         return []
 
     # ---- Ultralytics ----------------------------------------------------------------------------

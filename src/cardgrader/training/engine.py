@@ -251,7 +251,7 @@ class Engine:
     async def _in_thread(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return await self._loop.run_in_executor(None, lambda: fn(*args, **kwargs))
 
-    def _emit(self, run: _ActiveRun, event: dict, to_log: bool = False) -> None:
+    def _emit(self, run: _ActiveRun, event: dict, to_log: bool = False, publish: bool = True) -> None:
         events.append(run.folder / "events.jsonl", [event])
         if to_log or event["type"] in events.TERMINAL:
             line = event.get("message") or event.get("error") or event["type"]
@@ -261,6 +261,10 @@ class Engine:
         if event["type"] == events.EPOCH:
             run.epochs_done = int(event["epoch"])
         self.store.record_event(run.id, event)
+        if publish:
+            self._publish(event)
+
+    def _publish(self, event: dict) -> None:
         with self._subscribers_lock:
             subscribers = list(self._subscribers)
         for q in subscribers:
@@ -306,6 +310,8 @@ class Engine:
             self._runs.pop(run.id, None)
             (run.folder / "cancel.request").unlink(missing_ok=True)
             run.done.set()
+            if run.terminal is not None:
+                self._publish(run.terminal)
 
     async def _train(self, run: _ActiveRun) -> None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=False)
@@ -340,9 +346,9 @@ class Engine:
             self._emit(run, message)
 
     def _terminal(self, run: _ActiveRun, event: dict) -> None:
-        if run.terminal is None:
+        if run.terminal is None:  # subscribers hear of it once the run has let go of the machine
             run.terminal = event
-            self._emit(run, event)
+            self._emit(run, event, publish=False)
 
     async def _finish(self, run: _ActiveRun, event: dict) -> None:
         history = self.store.events(run.id)

@@ -250,9 +250,9 @@ class RunStore:
         new_name = (new_name or "").strip()
         if not new_name or len(new_name) > 80:
             raise ConfigError("A run name must be 1 to 80 characters.", field="name")
-        free = self.unique_name(new_name, exclude=run_id)
-        if free != new_name:
-            raise ConfigError(f"Another run is already named {new_name!r}; try {free!r}.", field="name")
+        if self.unique_name(new_name, exclude=run_id) != new_name:
+            suggestion = self.unique_name(new_name)
+            raise ConfigError(f"Another run is already named {new_name!r}; try {suggestion!r}.", field="name")
         config = self.config(run_id).updated(name=new_name)
         self._write_config(run_id, config)
         self._update(run_id, name=new_name)

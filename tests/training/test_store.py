@@ -1,0 +1,105 @@
+"""The run store: folders are the truth, the SQLite index is rebuilt from them, dead runs read as interrupted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cardgrader.errors import BusyError, ConfigError
+from cardgrader.training import events
+from cardgrader.training.config import TrainingConfig
+from cardgrader.training.store import RunStore
+
+
+def _finished_run(store: RunStore, name: str, best: float) -> str:
+    record = store.create(TrainingConfig(name=name, epochs=2, task="corners", arch="obb"))
+    history = [
+        events.make(events.RUN_STARTED, record.id, config={}, epochs=2, resumed_from_epoch=0),
+        events.make(events.EPOCH, record.id, epoch=1, epochs=2, metrics={"mAP50_95": best / 2, "mAP50": best}),
+        events.make(events.EPOCH, record.id, epoch=2, epochs=2, metrics={"mAP50_95": best, "mAP50": best}),
+        events.make(events.FINISHED, record.id, metrics={"mAP50_95": best}, best=None, epoch=2),
+    ]
+    events.append(store.events_path(record.id), history)
+    for event in history:
+        store.record_event(record.id, event)
+    return record.id
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_index_lists_runs_with_their_figures():
+    store = RunStore()
+    run_id = _finished_run(store, "corners-a", 0.4)
+    [record] = store.list()
+    assert (record.id, record.name, record.status, record.task, record.arch) == (run_id, "corners-a", "finished", "corners", "obb")
+    assert (record.epochs, record.epochs_done, record.best_mAP50_95) == (2, 2, 0.4)
+
+
+def test_index_is_rebuilt_from_folders_when_lost_or_damaged():
+    store = RunStore()
+    done = _finished_run(store, "kept", 0.3)
+    dead = store.create(TrainingConfig(name="was-running", epochs=5))
+    events.append(store.events_path(dead.id), [events.make(events.RUN_STARTED, dead.id, config={}, epochs=5, resumed_from_epoch=0)])
+    store.index.unlink()
+    rebuilt = {r.id: r for r in RunStore().list()}
+    assert rebuilt[done].status == "finished" and rebuilt[done].best_mAP50_95 == 0.3 and rebuilt[done].name == "kept"
+    assert rebuilt[dead.id].status == "interrupted"
+
+    store.index.write_bytes(b"this is not a database")
+    assert {r.id for r in RunStore().list()} == {done, dead.id}
+
+
+def test_a_run_left_running_by_a_dead_process_is_interrupted():
+    store = RunStore()
+    record = store.create(TrainingConfig(name="orphan"))
+    assert store.get(record.id).status == "running"  # this test process owns it and is alive
+    store._update(record.id, pid=_dead_pid(), pid_started=None)
+    assert store.get(record.id).status == "interrupted"
+    assert store.list()[0].status == "interrupted"
+
+
+def test_names_stay_unique_with_suggestions():
+    store = RunStore()
+    a = _finished_run(store, "border-front", 0.1)
+    b = store.create(TrainingConfig(name="border-front"))
+    assert b.name == "border-front-2"
+    with pytest.raises(ConfigError, match="try 'border-front-3'"):
+        store.rename(b.id, "border-front")
+    assert store.rename(a, "final model").name == "final model"
+    assert store.config(a).name == "final model"  # the folder keeps the new name for rebuilds
+
+
+def test_resolve_by_id_prefix_or_name_and_delete():
+    store = RunStore()
+    run_id = _finished_run(store, "to-delete", 0.2)
+    assert store.resolve(run_id[:17]).id == run_id
+    assert store.resolve("to-delete").id == run_id
+    with pytest.raises(ConfigError, match="No run matches"):
+        store.resolve("nothing-like-it")
+    running = store.create(TrainingConfig(name="busy"))
+    with pytest.raises(BusyError, match="cancel it before deleting"):
+        store.delete(running.id)
+    store.delete(run_id)
+    assert not store.folder(run_id).exists()
+    assert [r.id for r in store.list()] == [running.id]
+
+
+def test_event_reader_skips_a_half_written_last_line(tmp_path):
+    path = tmp_path / "events.jsonl"
+    events.append(path, [events.make(events.EPOCH, "r", epoch=1, epochs=3, metrics={})])
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('{"type": "epoch", "run": "r", "epo')
+    assert [e["epoch"] for e in events.read(path)] == [1]
+
+
+def test_epoch_history_keeps_one_entry_per_epoch():
+    stream = [events.make(events.EPOCH, "r", epoch=e, epochs=3, metrics={"mAP50_95": v}) for e, v in [(1, .1), (2, .2), (2, .25), (3, .3)]]
+    assert [(e["epoch"], e["metrics"]["mAP50_95"]) for e in events.epoch_history(stream)] == [(1, .1), (2, .25), (3, .3)]
+    assert json.loads(events.dumps(stream[0]))["type"] == "epoch"
