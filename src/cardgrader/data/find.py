@@ -1,0 +1,303 @@
+"""Find what was dropped: which label format a folder (or file) holds, why, and which image goes with
+which annotation file. Only names and small file heads are read here; images and labels are read
+later, in parallel, by `scan`.
+
+Recognised: an Ultralytics `data.yaml`; COCO JSON; LabelMe JSON; Pascal VOC XML; YOLO `.txt` labels
+in the Ultralytics layout (`images/…` + `labels/…`), next to their images, or in a separate folder
+matched by file name; and images with no labels at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cardgrader.data import layout
+from cardgrader.data.model import ERROR, INFO, Finding, SourceInfo
+from cardgrader.data.readers import Annotation, coco
+
+SPECIAL_TXT = {"classes.txt", "labels.txt", "predefined_classes.txt", "readme.txt", "notes.txt", "license.txt",
+               "train.txt", "val.txt", "valid.txt", "test.txt", "readme.roboflow.txt", "readme.dataset.txt"}
+NAME_FILES = ("classes.txt", "obj.names", "predefined_classes.txt", "labels.txt")
+SPLIT_WORDS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+               "test": "test", "testing": "test"}
+SIDE_WORDS = {"front": "front", "fronts": "front", "obverse": "front", "back": "back", "backs": "back",
+              "reverse": "back"}
+SKIP_DIRS = {"__MACOSX", ".git", ".DS_Store"}
+IGNORED_SUFFIXES = {".cache", ".ds_store"}
+_WORDS = re.compile(r"[a-z]+")
+_HEAD = 4096
+
+
+@dataclass
+class Task:
+    """One image and the annotation file that labels it, to be read by a worker."""
+
+    source: int
+    image: str | None  # None: the worker finds it from the annotation's image name
+    annotation: str | None = None
+    reader: str | None = None  # yolo | voc | labelme; None when `ann` is already read (COCO) or unlabelled
+    split: str | None = None
+    side: str | None = None
+    ann: Annotation | None = None
+    names: list[str] | None = None
+
+
+@dataclass
+class Found:
+    info: SourceInfo
+    root: Path
+    tasks: list[Task] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    by_name: dict[str, list[str]] = field(default_factory=dict)  # image file name (lower case) → paths
+    files: list[str] = field(default_factory=list)  # every file that shapes the dataset, for fingerprints
+
+
+@dataclass
+class Listing:
+    images: list[str] = field(default_factory=list)
+    txt: list[str] = field(default_factory=list)
+    json: list[str] = field(default_factory=list)
+    xml: list[str] = field(default_factory=list)
+    yaml: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+
+def words(path: str | Path) -> list[str]:
+    return _WORDS.findall(str(path).lower())
+
+
+def split_of(path: str | Path, root: Path) -> str | None:
+    """The split a file's folders name (`train`, `valid`, `test`…), relative to the dropped folder."""
+    rel = os.path.relpath(path, root)
+    for part in reversed(Path(rel).parts[:-1]):
+        if part.lower() in SPLIT_WORDS:
+            return SPLIT_WORDS[part.lower()]
+    return None
+
+
+def side_of(path: str | Path, root: Path) -> str | None:
+    """`front` or `back` when the file or folder name says so (`card_001_back.jpg`, `fronts/…`)."""
+    found = {SIDE_WORDS[w] for w in words(os.path.relpath(path, root)) if w in SIDE_WORDS}
+    return found.pop() if len(found) == 1 else None
+
+
+def list_folder(root: Path, recursive: bool = True) -> Listing:
+    """The files under a folder by kind, in a stable order (hidden files and folders are skipped)."""
+    out = Listing()
+    buckets = {".txt": out.txt, ".json": out.json, ".xml": out.xml, ".yaml": out.yaml, ".yml": out.yaml}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = os.path.join(folder, name)
+            suffix = os.path.splitext(name)[1].lower()
+            if suffix in layout.IMAGE_SUFFIXES:
+                out.images.append(path)
+            elif suffix in buckets:
+                buckets[suffix].append(path)
+            elif suffix not in IGNORED_SUFFIXES:
+                out.other.append(path)
+        if not recursive:
+            break
+    return out
+
+
+def _head(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_HEAD).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def find(paths: list[str | Path]) -> list[Found]:
+    """One `Found` per dropped path, in the order given."""
+    from cardgrader.data import find_yolo
+
+    out = []
+    for index, raw in enumerate(paths):
+        path = Path(os.path.abspath(Path(raw).expanduser()))
+        info = SourceInfo(str(path), "none", "Nothing usable", "")
+        found = Found(info, path if path.is_dir() else path.parent)
+        if not path.exists():
+            fail(found, f"{path} does not exist; check the path.", "missing_path", "the path does not exist")
+        elif path.is_dir():
+            _folder(found, index, list_folder(path), find_yolo)
+        else:
+            _file(found, index, path, find_yolo)
+        out.append(found)
+    return out
+
+
+def fail(found: Found, message: str, code: str, reason: str) -> None:
+    found.info.reason = reason
+    found.findings.append(Finding(ERROR, found.info.path, message, code))
+
+
+def _file(found: Found, index: int, path: Path, find_yolo) -> None:
+    """A file dropped on its own: a data.yaml, a COCO/LabelMe JSON, a VOC XML or a single image."""
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        find_yolo.from_yaml(found, index, path, list_folder(path.parent))
+        return
+    here = list_folder(path.parent, recursive=False)
+    if suffix == ".json" and '"shapes"' not in _head(str(path)):  # COCO: its images may be in sub-folders
+        solo = Listing(images=list_folder(path.parent).images, json=[str(path)])
+    elif suffix in (".json", ".xml"):
+        solo = Listing(images=here.images, **{suffix[1:]: [str(path)]})
+    elif layout.is_image(path):
+        stem = os.path.join(str(path.parent), path.stem)
+        same = [p for p in here.txt + here.xml + here.json if os.path.splitext(p)[0] == stem]
+        ultralytics = layout.label_path_for(path)
+        solo = Listing(images=[str(path)], txt=[p for p in same if p.endswith(".txt")] +
+                       ([str(ultralytics)] if ultralytics.is_file() else []),
+                       xml=[p for p in same if p.endswith(".xml")], json=[p for p in same if p.endswith(".json")])
+    else:
+        what = "an archive; unpack it and drop the folder" if suffix in (".zip", ".tar", ".gz", ".7z", ".rar") \
+            else "not a folder of images and labels; drop the folder that holds them (or its data.yaml)"
+        fail(found, f"{path} is a file, {what}.", "not_a_folder", "a single file that is not a dataset")
+        return
+    _folder(found, index, solo, find_yolo, single=True)
+
+
+def _folder(found: Found, index: int, listing: Listing, find_yolo, single: bool = False) -> None:
+    root = found.root
+    found.by_name = _index(listing.images)
+    if not single:
+        yaml_file = find_yolo.dataset_yaml(root, listing.yaml)
+        if yaml_file is not None:
+            find_yolo.from_yaml(found, index, yaml_file, listing)
+            return
+    if not any((listing.images, listing.txt, listing.json, listing.xml)):
+        what = f"holds only {len(listing.other)} files that are not images" if listing.other else "is empty"
+        fail(found, f"{root} {what}; drop the folder that holds your images and labels.", "no_images",
+              "no images or labels were found")
+        return
+    coco_files, labelme, unknown_json = [], [], []
+    for path in listing.json:
+        head = _head(path)
+        if '"shapes"' in head:
+            labelme.append(path)
+            continue
+        try:
+            raw = Path(path).read_bytes()
+            data = json.loads(raw.decode("utf-8-sig")) if b'"images"' in raw and b'"annotations"' in raw else None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = None
+        (coco_files.append((path, data)) if coco.looks_like_coco(data) else unknown_json.append(path))
+    voc = [p for p in listing.xml if "<annotation" in _head(p)]
+    candidates = {
+        "coco": sum(len(d["images"]) for _p, d in coco_files),
+        "labelme": len(labelme),
+        "voc": len(voc),
+        "yolo": len([p for p in listing.txt if os.path.basename(p).lower() not in SPECIAL_TXT]),
+    }
+    chosen = max(candidates, key=lambda k: (candidates[k], -list(candidates).index(k)))
+    if candidates[chosen] == 0:
+        chosen = "images"
+    for other, count in candidates.items():
+        if other != chosen and count:
+            found.findings.append(Finding(INFO, str(root), f"{root} also holds {count} {other.upper()} annotation "
+                                                           f"entries; only the {chosen.upper()} labels are read. Drop "
+                                                           "them on their own to read them instead.", "other_format"))
+    if chosen == "coco":
+        _coco(found, index, coco_files, listing)
+    elif chosen in ("labelme", "voc"):
+        _per_image(found, index, chosen, labelme if chosen == "labelme" else voc, listing)
+    else:
+        find_yolo.from_folder(found, index, listing)
+    found.files = listing.images + listing.txt + listing.json + listing.xml + listing.yaml
+    ignored = listing.other + unknown_json + [p for p in listing.xml if p not in set(voc)]
+    found.info.ignored_files = len(ignored)
+    if ignored:
+        examples = ", ".join(os.path.basename(p) for p in ignored[:3])
+        found.findings.append(Finding(INFO, str(root), f"{len(ignored)} files in {root} are neither images nor labels "
+                                                       f"and were ignored (e.g. {examples}).", "non_image_files"))
+    found.info.images = len(listing.images)
+
+
+def _index(images: list[str]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for path in images:
+        index.setdefault(os.path.basename(path).lower(), []).append(path)
+    return index
+
+
+def resolve_image(ref: str | None, near: str, by_name: dict[str, list[str]]) -> str | None:
+    """The image an annotation names: next to the annotation, in an images folder, or by its file name."""
+    if not ref:
+        return None
+    ref = ref.replace("\\", "/")
+    base = Path(near).parent
+    for candidate in (base / ref, base / "images" / ref, base.parent / ref, base.parent / "images" / ref,
+                      base.parent / "JPEGImages" / ref):
+        if os.path.isfile(candidate):
+            return str(candidate)
+    matches = by_name.get(os.path.basename(ref).lower(), [])
+    return matches[0] if len(matches) == 1 else None
+
+
+def _coco(found: Found, index: int, files: list[tuple[str, dict]], listing: Listing) -> None:
+    names: list[str] = []
+    claimed: set[str] = set()
+    annotations = 0
+    for path, data in files:
+        parsed = coco.read(Path(path), data)
+        annotations += parsed.annotations
+        found.findings += parsed.findings
+        names += [n for n in parsed.names if n not in names]
+        split = SPLIT_WORDS.get(next((w for w in reversed(words(os.path.relpath(path, found.root)))
+                                      if w in SPLIT_WORDS), ""), None)
+        for file_name, ann in parsed.images:
+            image = resolve_image(file_name, path, found.by_name)
+            if image is None:
+                found.findings.append(Finding(
+                    ERROR, path, f"{path} lists image '{file_name}' with {len(ann.shapes)} labels, but the image is "
+                                 f"not in {found.root}; copy it there or export the dataset again.", "missing_image"))
+                continue
+            claimed.add(image)
+            found.tasks.append(Task(index, image, path, None, split or split_of(image, found.root),
+                                    side_of(image, found.root), ann=ann))
+    add_backgrounds(found, index, listing.images, claimed)
+    found.info.format, found.info.title, found.info.names = "coco", "COCO JSON", names
+    found.info.label_files = len(files)
+    found.info.reason = (f"{len(files)} JSON file{'s' if len(files) > 1 else ''} with 'images', 'annotations' and "
+                         f"'categories' ({annotations} annotations of {len(names)} classes)")
+
+
+def _per_image(found: Found, index: int, reader: str, files: list[str], listing: Listing) -> None:
+    """VOC and LabelMe: one annotation file per image, matched by file name or by the image it names."""
+    by_stem: dict[str, list[str]] = {}
+    for image in listing.images:
+        by_stem.setdefault(Path(image).stem.lower(), []).append(image)
+    claimed: set[str] = set()
+    for path in files:
+        stem = Path(path).stem.lower()
+        same_dir = [p for p in by_stem.get(stem, []) if os.path.dirname(p) == os.path.dirname(path)]
+        matches = same_dir or by_stem.get(stem, [])
+        image = matches[0] if len(matches) == 1 else None
+        if image:
+            claimed.add(image)
+        found.tasks.append(Task(index, image, path, reader, split_of(path, found.root),
+                                side_of(image or path, found.root)))
+    add_backgrounds(found, index, listing.images, claimed)
+    title, what = {"voc": ("Pascal VOC XML", "XML files with an <annotation> root"),
+                   "labelme": ("LabelMe JSON", "JSON files with 'shapes' and 'imagePath'")}[reader]
+    found.info.format, found.info.title, found.info.label_files = reader, title, len(files)
+    found.info.reason = f"{len(files)} {what}"
+
+
+def add_backgrounds(found: Found, index: int, images: list[str], claimed: set[str]) -> None:
+    for image in images:
+        if image not in claimed:
+            found.tasks.append(Task(index, image, None, None, split_of(image, found.root), side_of(image, found.root)))
+
+
+def read_names_file(path: str | Path) -> list[str]:
+    text = Path(path).read_bytes().decode("utf-8-sig", "replace")
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -1,0 +1,185 @@
+"""The checks: each shape on its own (`check_shapes`, run by the readers' workers) and the dataset as a
+whole (`dataset_checks`: duplicates, classes against the task, class and side balance, backgrounds)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from cardgrader.data.classmap import ClassMap
+from cardgrader.data.geometry import area, clip
+from cardgrader.data.model import BOX, ERROR, INFO, POLYGON, WARNING, Finding, ImageItem, Shape, SourceInfo
+
+TOLERANCE = 0.01  # Ultralytics accepts coordinates up to 1% outside the image and clips them
+BALANCE_RATIO = 0.25  # a class (or side) with under a quarter of the largest one's examples is flagged
+BACKGROUND_SHARE = 0.5
+
+
+def _line(shape: Shape) -> int | None:
+    return int(shape.ref[5:]) if shape.ref.startswith("line ") else None
+
+
+def _where(shape: Shape, file: str) -> str:
+    return f"{shape.ref[:1].upper()}{shape.ref[1:]} in {file}" if shape.ref else f"A shape in {file}"
+
+
+def _degenerate(shape: Shape, box: tuple[float, float, float, float], width: int, height: int) -> str | None:
+    n = len(shape.points)
+    if shape.kind == POLYGON and n < 3:
+        return f"is a polygon of only {n} point{'s' if n != 1 else ''}; a polygon needs at least 3"
+    x0, y0, x1, y1 = box
+    if (x1 - x0) * width < 1 or (y1 - y0) * height < 1:
+        return "has no width or height (under one pixel)"
+    if shape.kind != BOX and area(shape.points, width, height) < 1:
+        return "has no area (its points lie on a line)"
+    return None
+
+
+def check_shapes(shapes: list[Shape], width: int, height: int, file: str) -> tuple[list[Shape], list[Finding]]:
+    """Shapes that can be trained on, and a finding for each that cannot or needs clipping."""
+    kept: list[Shape] = []
+    findings: list[Finding] = []
+    for shape in shapes:
+        box = shape.bounds()
+        problem = _degenerate(shape, box, width, height)
+        if problem:
+            findings.append(Finding(ERROR, file, f"{_where(shape, file)} {problem}; redraw or delete it.",
+                                    "degenerate_shape", _line(shape)))
+            continue
+        x0, y0, x1, y1 = box
+        low, high = min(x0, y0), max(x1, y1)
+        if low < -TOLERANCE or high > 1 + TOLERANCE:
+            worst = high if high - 1 >= -low else low
+            inside = area(clip(shape.points)) / max(area(shape.points), 1e-12)
+            if inside >= 0.5:
+                findings.append(Finding(WARNING, file, f"{_where(shape, file)} reaches outside the image (a coordinate "
+                                                       f"of {worst:.3g}, where 0–1 is inside); clipping to the edge "
+                                                       "fixes it, and import does so.", "coords_clipped", _line(shape)))
+            else:
+                pixels = " — it looks like pixels, but YOLO labels are fractions of the image size" if high > 2 else ""
+                findings.append(Finding(ERROR, file, f"{_where(shape, file)} lies mostly outside the image (a "
+                                                     f"coordinate of {worst:.3g}, where 0–1 is inside{pixels}); clipping would not "
+                                                     "fix it, so correct the label.", "coords_out_of_range",
+                                        _line(shape)))
+                continue
+        kept.append(shape)
+    return kept, findings
+
+
+def dataset_checks(items: list[ImageItem], sources: list[SourceInfo], task_classes: list[str] | None,
+                   border: str, class_map: ClassMap, task: str | None = None) -> tuple[list[Finding], dict]:
+    """Findings about the whole dataset, and the counts the report shows."""
+    findings: list[Finding] = []
+    usable = [i for i in items if i.usable]
+    findings += _duplicates(usable)
+    classes, left_out = _class_counts(usable, sources, task_classes, class_map)
+    if task_classes is not None:
+        findings += _task_classes(classes, left_out, task_classes, task or "chosen", border, class_map)
+    findings += _balance(classes, usable)
+    backgrounds = [i for i in usable if not i.shapes]
+    if usable and not any(i.shapes for i in usable):
+        findings.append(Finding(ERROR, "", f"None of the {len(usable)} usable images has a label; label them (e.g. with "
+                                           "LabelImg or X-AnyLabeling) or add their label files.", "no_labels"))
+    elif backgrounds:
+        share = len(backgrounds) / len(usable)
+        findings.append(Finding(WARNING if share > BACKGROUND_SHARE else INFO, "",
+                                f"{len(backgrounds)} of {len(usable)} images have no labels and are kept as backgrounds "
+                                "(examples with nothing to find)" + (
+                                    "; that is over half, so check that their label files were not lost."
+                                    if share > BACKGROUND_SHARE else "."), "backgrounds"))
+    counts = {
+        "images": len(items),
+        "usable": len(usable),
+        "labelled": sum(1 for i in usable if i.shapes),
+        "backgrounds": len(backgrounds),
+        "shapes": sum(len(i.shapes) for i in usable),
+        "classes": dict(classes),
+        "left_out_classes": dict(left_out),
+        "kinds": dict(Counter(s.kind for i in usable for s in i.shapes)),
+        "sides": dict(Counter(i.side or "unknown" for i in usable)),
+        "splits": dict(Counter(i.split or "none" for i in usable)),
+        "duplicates": sum(1 for f in findings if f.code in ("duplicate_image", "duplicate_across_splits")),
+    }
+    return findings, counts
+
+
+def _duplicates(items: list[ImageItem]) -> list[Finding]:
+    groups: dict[str, list[ImageItem]] = defaultdict(list)
+    for item in items:
+        if item.digest:
+            groups[item.digest].append(item)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        for other in group[1:]:
+            if other.split and first.split and other.split != first.split:
+                out.append(Finding(WARNING, other.image, f"{other.image} ({other.split}) is the same photo as "
+                                                         f"{first.image} ({first.split}), so validation would score an "
+                                                         "image the model trained on; import keeps both in one split.",
+                                   "duplicate_across_splits"))
+            else:
+                out.append(Finding(WARNING, other.image, f"{other.image} is the same photo as {first.image} (identical "
+                                                         "bytes); delete one, or import keeps both in one split.",
+                                   "duplicate_image"))
+    return out
+
+
+def _class_counts(items: list[ImageItem], sources: list[SourceInfo], task_classes: list[str] | None,
+                  class_map: ClassMap) -> tuple[Counter, Counter]:
+    """Shapes per class: the task's classes when a task is given (with the labels left out), else source names."""
+    classes: Counter = Counter({c: 0 for c in task_classes or []})
+    left_out: Counter = Counter()
+    for item in items:
+        numbered = sources[item.source].names is None
+        for shape in item.shapes:
+            if task_classes is None:
+                classes[shape.label] += 1
+                continue
+            target = class_map.resolve(shape.label, task_classes, numbered)
+            (classes if target else left_out)[target or shape.label] += 1
+    return classes, left_out
+
+
+def _task_classes(classes: Counter, left_out: Counter, task_classes: list[str], task: str, border: str,
+                  class_map: ClassMap) -> list[Finding]:
+    out = []
+    if left_out and not sum(classes.values()):
+        return [Finding(ERROR, "", f"None of the classes in the data ({', '.join(sorted(left_out))}) is one of the "
+                                   f"{task} classes ({', '.join(task_classes)}); map them in the class map or import "
+                                   "for another task.", "no_task_classes")]
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for label, count in sorted(left_out.items()):
+        reasons[class_map.why_left_out(label, task_classes, border)].append(f"{label} ({count})")
+    if reasons.get("unknown"):
+        out.append(Finding(WARNING, "", f"Class{'es' if len(reasons['unknown']) > 1 else ''} "
+                                        f"{', '.join(reasons['unknown'])} {'are' if len(reasons['unknown']) > 1 else 'is'} "
+                                        f"not among the {task} classes ({', '.join(task_classes)}) and will be left out; "
+                                        "map them in the class map (e.g. card → outer_border) to keep them.",
+                           "class_not_in_task"))
+    for why, text in (("border", f"left out for border type '{border}'"),
+                      ("other_task", f"belong to other tasks than {task} and are left out"),
+                      ("dropped", "are dropped by the class map")):
+        if reasons.get(why):
+            out.append(Finding(INFO, "", f"Labels {', '.join(reasons[why])} {text}.", f"classes_{why}"))
+    return out
+
+
+def _balance(classes: Counter, items: list[ImageItem]) -> list[Finding]:
+    out = []
+    if classes:
+        top, most = classes.most_common(1)[0]
+        for name, count in sorted(classes.items()):
+            if most and count == 0:
+                out.append(Finding(WARNING, "", f"There are no {name} examples, so the model cannot learn {name}; label "
+                                                "some or train without that class.", "class_missing"))
+            elif most and count / most < BALANCE_RATIO:
+                out.append(Finding(WARNING, "", f"{name} has {count} examples against {most} of {top}; label more "
+                                                f"{name} for a balanced model.", "class_imbalance"))
+    sides = Counter(i.side for i in items if i.side)
+    if len(sides) == 2 and min(sides.values()) / max(sides.values()) < BALANCE_RATIO:
+        few, many = sorted(sides, key=sides.get)
+        out.append(Finding(WARNING, "", f"Only {sides[few]} {few} photos against {sides[many]} {many}; add {few} photos "
+                                        f"or train a {many}-only model.", "side_imbalance"))
+    elif items and not sides:
+        out.append(Finding(INFO, "", "No file or folder name says front or back, so sides cannot be balanced; name "
+                                     "them (e.g. fronts/, backs/ or card_001_back.jpg) to use --side.", "side_unknown"))
+    return out
