@@ -19,6 +19,7 @@ COMMANDS = (
     "cardgrader.commands.doctor",
     "cardgrader.commands.train",
     "cardgrader.commands.data",
+    "cardgrader.commands.ps",
 )
 
 

@@ -1,0 +1,143 @@
+"""`cardgrader ps solve|calibrate|validate`: photometric stereo from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from cardgrader.commands.common import print_json
+from cardgrader.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    ps = sub.add_parser("ps", parents=[common], help="photometric stereo: normals, depth, defect map, light calibration")
+    actions = ps.add_subparsers(dest="action", required=True, metavar="solve|calibrate|validate")
+
+    def capture_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lights", metavar="FILE", help="lights.json (default: DIR/lights.json or DiLiGenT text files)")
+        p.add_argument("--mask", metavar="FILE", help="card mask, non-zero = card (default: DIR/mask.png if present)")
+        p.add_argument("--method", choices=("l2", "robust"), default="robust",
+                       help="l2: plain least squares; robust: leaves out shadows and highlights (default)")
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    solve = actions.add_parser("solve", parents=[common], help="normals, albedo, depth and defect map of a capture")
+    solve.add_argument("dir", metavar="DIR", help="folder of images, one per light")
+    capture_options(solve)
+    solve.add_argument("--out", metavar="DIR", required=True, help="folder for normals.npy, albedo.npy, ... report.json")
+    solve.set_defaults(handler=run_solve)
+
+    cal = actions.add_parser("calibrate", parents=[common], help="light directions from a chrome sphere")
+    cal.add_argument("sphere_dir", metavar="SPHERE_DIR", help="sphere images (one per light) and the sphere's mask.png")
+    cal.add_argument("--mask", metavar="FILE", help="the sphere's mask (default: SPHERE_DIR/mask.png)")
+    cal.add_argument("--out", metavar="lights.json", required=True, help="where to write the lights file")
+    cal.add_argument("--json", action="store_true")
+    cal.set_defaults(handler=run_calibrate)
+
+    val = actions.add_parser("validate", parents=[common], help="check a surface model against photometric stereo")
+    val.add_argument("model", metavar="RUN_OR_MODEL", help="run id or name, model package folder, or .pt file")
+    val.add_argument("dir", metavar="DIR", help="capture folder (read only)")
+    capture_options(val)
+    val.add_argument("--image", default="albedo", metavar="albedo|shaded|NAME",
+                     help="what the model looks at: the albedo (default), the shaded rendering, or one lit image")
+    val.add_argument("--conf", type=float, default=0.25, help="the model's confidence threshold (default 0.25)")
+    val.set_defaults(handler=run_validate)
+
+
+class ProgressLine:
+    """A redrawn progress line on a terminal; nothing when the output is not one (or with --json)."""
+
+    def __init__(self, enabled: bool, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.live = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._last = ""
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if not self.live:
+            return
+        width = 24
+        filled = int(round(max(0.0, min(1.0, fraction)) * width))
+        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {message}"
+        if text != self._last:
+            columns = shutil.get_terminal_size((100, 20)).columns
+            self.stream.write(text[: columns - 1] + "\x1b[K")
+            self.stream.flush()
+            self._last = text
+
+    def close(self) -> None:
+        if self.live and self._last:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    from cardgrader.photometric.capture import load_capture
+    from cardgrader.photometric.pipeline import analyse_capture
+    from cardgrader.photometric.report import write_outputs
+
+    source, out = Path(args.dir), Path(args.out)
+    if source.exists() and out.exists() and out.resolve() == source.resolve():
+        raise ConfigError("--out must be another folder than the capture: the capture folder is only read.", field="out")
+    capture = load_capture(source, args.lights, args.mask)
+    line = ProgressLine(not args.json)
+    try:
+        analysis = analyse_capture(capture, args.method, line)
+    finally:
+        line.close()
+    report = write_outputs(analysis, out, {
+        "capture": str(source.resolve()), "images": capture.names, "lights": capture.lights_source,
+        "mask": bool(capture.mask is not None),
+    })
+    if args.json:
+        print_json(report)
+        return 0
+    surface = report["surface"]
+    plural = {"crease": "creases", "dent": "dents", "scratch": "scratches"}
+    counts = ", ".join(f"{n} {k if n == 1 else plural[k]}" for k, n in surface["counts"].items())
+    print(f"Solved {len(capture.names)} images of {capture.size[0]}x{capture.size[1]} px with {args.method} "
+          f"in {sum(analysis.seconds.values()):.1f} s.")
+    print(f"Surface integrity {surface['integrity']:.0f}/100: {counts}.")
+    print(f"Outputs in {out}: {', '.join(Path(p).name for p in report['outputs'].values())}")
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from cardgrader.photometric.calibrate import calibrate
+    from cardgrader.photometric.lights import write_lights
+
+    lights = calibrate(args.sphere_dir, args.mask)
+    path = write_lights(args.out, lights)
+    if args.json:
+        print_json({"lights": str(path), **lights.to_json()})
+    else:
+        print(f"Wrote {len(lights.images)} light directions to {path}.")
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from cardgrader.photometric.validate import validate
+
+    line = ProgressLine(not args.json)
+    try:
+        result = validate(args.model, args.dir, lights=args.lights, mask=args.mask, method=args.method,
+                          image=args.image, conf=args.conf, progress=line)
+    finally:
+        line.close()
+    report = result.report
+    if args.json:
+        print_json(report)
+        return 0
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value * 100:.0f}%"
+
+    print(f"Model '{report['model']['name']}' on {report['model_input']}: {report['detections']} detections; "
+          f"photometric stereo found {report['ps_regions']} defect regions.")
+    print(f"Precision {share(report['precision'])} (detections PS supports), recall {share(report['recall'])} "
+          f"(PS regions the model found); {len(report['missed_regions'])} missed, "
+          f"{len(report['unsupported_detections'])} unsupported.")
+    print(f"Report: {result.json_path}")
+    print(f"Overlay: {result.overlay_path}")
+    return 0

@@ -1,0 +1,57 @@
+"""One call from a capture to everything photometric stereo says about a card: normals, albedo,
+residual, depth, shaded rendering and the defect map, with progress for long work.
+
+The GUI runs `analyse` on a worker thread and forwards `progress(fraction, message)` to its queue; the CLI
+draws a progress line from the same callback.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cardgrader.photometric.capture import PhotoCapture
+from cardgrader.photometric.defects import DefectMap, DefectSettings, find_defects
+from cardgrader.photometric.depth import integrate, shaded
+from cardgrader.photometric.solvers import PhotometricResult, Progress, solve
+
+# Shares of the whole job, for one progress bar across the stages.
+SOLVE_SHARE, DEPTH_SHARE = 0.75, 0.15
+
+
+@dataclass
+class Analysis:
+    result: PhotometricResult
+    depth: np.ndarray  # (H, W) float32, pixels toward the camera
+    shaded: np.ndarray  # (H, W) uint8, the normals under a raking light
+    defects: DefectMap
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", mask: np.ndarray | None = None,
+            progress: Progress | None = None, defect_settings: DefectSettings | None = None) -> Analysis:
+    """Solve, integrate and map defects; `images` are (N, H, W) float32 already divided by intensity."""
+    report = progress or (lambda _f, _m: None)
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    result = solve(images, directions, method=method, mask=mask,
+                   progress=lambda f, m: report(SOLVE_SHARE * f, m))
+    seconds["solve"] = time.perf_counter() - start
+    report(SOLVE_SHARE, "integrating depth")
+    start = time.perf_counter()
+    card = result.mask if mask is not None else None
+    depth = integrate(result.normals, card)
+    seconds["depth"] = time.perf_counter() - start
+    report(SOLVE_SHARE + DEPTH_SHARE, "mapping defects")
+    start = time.perf_counter()
+    defects = find_defects(result.normals, card, depth, defect_settings)
+    seconds["defects"] = time.perf_counter() - start
+    report(1.0, "done")
+    return Analysis(result, depth, shaded(result.normals), defects, {k: round(v, 3) for k, v in seconds.items()})
+
+
+def analyse_capture(capture: PhotoCapture, method: str = "robust", progress: Progress | None = None,
+                    defect_settings: DefectSettings | None = None) -> Analysis:
+    return analyse(capture.images, capture.directions, method, capture.mask, progress, defect_settings)

@@ -1,0 +1,188 @@
+"""Normals and albedo from N images under known distant lights.
+
+`l2` is Woodham's least squares: per pixel, b = argmin |L b - I|, albedo |b|, normal b/|b|, over every
+light (no shadow handling; this is the DiLiGenT "baseline"). It runs in blocks of pixels so that the
+temporaries stay in cache and memory stays bounded: one pass reads the images, one writes the results.
+
+`robust` (in `robust.py`) treats shadows and highlights as outliers of a Lambertian fit and refits
+each pixel on the lights that are usable for it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from cardgrader.errors import ConfigError, DataError
+
+METHODS = ("l2", "robust")
+Progress = Callable[[float, str], None]
+
+# Pixels per block: the block's planes stay in cache, and OpenBLAS runs a product this small on the
+# calling thread (larger ones fan out to its own threads, which costs more than it saves here).
+L2_BLOCK = 16384
+ROBUST_BLOCK = 1024  # pixels x lights per block stay in cache across the rounds
+_TINY = np.float32(1e-20)
+
+
+@dataclass
+class PhotometricResult:
+    """What a solve returns. Arrays are float32 in the image grid; outside the mask everything is 0.
+
+    residual: root-mean-square misfit of the Lambertian model over the lights the solver used, in the
+    units of the normalised images (same as albedo); high where the surface is not explained (specular,
+    shadowed, or a sharp defect).
+    """
+
+    normals: np.ndarray  # (H, W, 3), unit length, x right, y up, z toward the camera
+    albedo: np.ndarray  # (H, W)
+    residual: np.ndarray  # (H, W)
+    mask: np.ndarray  # (H, W) bool, the pixels solved
+    method: str
+    used_fraction: np.ndarray | None = None  # robust: share of the lights each pixel kept
+
+
+def _threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def check_directions(directions: np.ndarray, count: int) -> np.ndarray:
+    """(N, 3) float64 unit directions spanning 3-D space, or a DataError saying what is wrong."""
+    d = np.asarray(directions, dtype=np.float64)
+    if d.ndim != 2 or d.shape[1] != 3:
+        raise DataError(f"Light directions must be a list of [x, y, z] triples; got an array of shape {d.shape}.")
+    if len(d) != count:
+        raise DataError(f"There are {count} images but {len(d)} light directions; give one direction per image.")
+    if not np.all(np.isfinite(d)):
+        raise DataError("A light direction contains a missing or non-numeric value; give three numbers per light.")
+    norms = np.linalg.norm(d, axis=1)
+    bad = np.flatnonzero(np.abs(norms - 1.0) > 0.02)
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"Light direction {i + 1} {d[i].round(4).tolist()} has length {norms[i]:.3f}; "
+                        "directions must be unit vectors (length 1).")
+    s = np.linalg.svd(d, compute_uv=False)
+    if s[-1] < 1e-3 * s[0]:
+        raise DataError("The light directions all lie in one plane (rank < 3), so normals cannot be recovered; "
+                        "add lights from other directions (different heights or sides).")
+    return d / norms[:, None]
+
+
+def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: np.ndarray | None = None,
+          intensities: np.ndarray | None = None, progress: Progress | None = None) -> PhotometricResult:
+    """Solve photometric stereo on `images` (N, H, W) float32 lit from `directions` (N, 3).
+
+    `intensities` (N,) divides each image by its light's brightness; `mask` (H, W) limits the solve;
+    `progress(fraction, message)` is called as blocks finish.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"Unknown method {method!r}; use one of {', '.join(METHODS)}.", field="method")
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise DataError(f"Images must be an (N, H, W) stack; got an array of shape {images.shape}.")
+    n = images.shape[0]
+    if n < 3:
+        raise DataError(f"Photometric stereo needs at least 3 images under different lights; got {n}.")
+    d = check_directions(directions, n)
+    scale = np.ones(n) if intensities is None else np.asarray(intensities, np.float64).reshape(n)
+    if np.any(~np.isfinite(scale)) or np.any(scale <= 0):
+        raise DataError("Every light intensity must be a positive number.")
+    if images.dtype != np.float32:
+        images = images.astype(np.float32)
+    if mask is not None:
+        mask = np.asarray(mask, bool)
+        if mask.shape != images.shape[1:]:
+            raise DataError(f"The mask is {mask.shape[1]}x{mask.shape[0]} pixels but the images are "
+                            f"{images.shape[2]}x{images.shape[1]}; they must match.")
+    report = progress or (lambda _f, _m: None)
+    if method == "l2":
+        result = _solve_l2(images, d, 1.0 / scale, mask, report)
+    else:
+        from cardgrader.photometric.robust import solve_robust
+
+        result = solve_robust(images, d, 1.0 / scale, mask, report)
+    report(1.0, "normals solved")
+    return result
+
+
+def _solve_l2(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.ndarray | None,
+              report: Progress) -> PhotometricResult:
+    n, h, w = images.shape
+    pixels = h * w
+    flat = images.reshape(n, pixels)
+    # One product per block gives b = pinv(L) I' and what the residual needs, with the light gains
+    # folded into the matrix instead of dividing the images. The misfit I' - L b lies in the left null
+    # space of L: with few lights (N - 3 <= 3) project on a basis U of it, |r| = |U^T I'|; with many,
+    # |r|^2 = |I'|^2 - |Q^T I'|^2 (Q an orthonormal basis of L's columns) is cheaper.
+    u, _s, _vt = np.linalg.svd(d, full_matrices=True)
+    few = n - 3 <= 3
+    extra = u[:, 3:].T if few else u[:, :3].T
+    rows = (np.vstack([np.linalg.pinv(d), extra]) * gain[None, :]).astype(np.float32)
+    gain2 = (gain ** 2).astype(np.float32)
+    unit_gain = bool(np.all(gain == 1.0))
+    normals = np.empty((h, w, 3), np.float32)
+    albedo = np.empty((h, w), np.float32)
+    residual = np.empty((h, w), np.float32)
+    flat_normals, flat_albedo, flat_residual = normals.reshape(pixels, 3), albedo.reshape(pixels), residual.reshape(pixels)
+    starts = range(0, pixels, L2_BLOCK)
+    done = [0]
+    scratch = threading.local()
+
+    def work(start: int) -> None:
+        stop = min(pixels, start + L2_BLOCK)
+        count = stop - start
+        block = flat[:, start:stop]
+        if getattr(scratch, "fit", None) is None:
+            scratch.fit = np.empty((len(rows), L2_BLOCK), np.float32)
+            scratch.tmp = np.empty(L2_BLOCK, np.float32)
+        fit, tmp = scratch.fit[:, :count], scratch.tmp[:count]
+        np.dot(rows, block, out=fit) if count == L2_BLOCK else np.copyto(fit, rows @ block)
+        b, e = fit[:3], fit[3:]
+        res = flat_residual[start:stop]
+        np.einsum("ij,ij->j", e, e, out=res)
+        if not few:
+            if unit_gain:
+                np.einsum("ij,ij->j", block, block, out=tmp)
+            else:
+                np.einsum("ij,ij,i->j", block, block, gain2, out=tmp)
+            np.subtract(tmp, res, out=res)
+            np.maximum(res, 0, out=res)
+        res *= np.float32(1.0 / n)
+        np.sqrt(res, out=res)
+        a = flat_albedo[start:stop]
+        np.multiply(b[0], b[0], out=a)
+        np.multiply(b[1], b[1], out=tmp)
+        a += tmp
+        np.multiply(b[2], b[2], out=tmp)
+        a += tmp
+        np.sqrt(a, out=a)
+        np.maximum(a, _TINY, out=tmp)
+        np.divide(1.0, tmp, out=tmp)
+        b *= tmp
+        cv2.merge([b[0].reshape(1, count), b[1].reshape(1, count), b[2].reshape(1, count)],
+                  flat_normals[start:stop].reshape(1, count, 3))
+        done[0] += 1
+        if done[0] % 64 == 0:
+            report(done[0] / len(starts), "solving normals (l2)")
+
+    threads = _threads()
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, starts))
+    else:
+        for start in starts:
+            work(start)
+    if mask is not None:
+        outside = ~mask
+        normals[outside] = 0
+        albedo[outside] = 0
+        residual[outside] = 0
+    else:
+        mask = np.ones((h, w), bool)
+    return PhotometricResult(normals, albedo, residual, mask, "l2")
