@@ -7,6 +7,7 @@ installed `share/cardgrader` data files.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,17 +15,41 @@ from pathlib import Path
 APP_NAME = "cardgrader"
 
 
+def _location_file() -> Path:
+    """Where the app remembers a data dir the user chose in Settings (outside the data dir itself)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "location.json"
+
+
+def default_home() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
 def home() -> Path:
-    """The per-user data dir (created on first use)."""
+    """The per-user data dir (created on first use): CARDGRADER_HOME, else the one chosen in Settings."""
     env = os.environ.get("CARDGRADER_HOME")
     if env:
         path = Path(env).expanduser()
     else:
-        import platformdirs
-
-        path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        path = default_home()
+        try:
+            chosen = json.loads(_location_file().read_text(encoding="utf-8")).get("home")
+            if chosen:
+                path = Path(chosen)
+        except (OSError, ValueError, AttributeError):
+            pass
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def choose_home(path: Path | None) -> None:
+    """Remember a data dir for the next launch (None: back to the default)."""
+    location = _location_file()
+    location.parent.mkdir(parents=True, exist_ok=True)
+    location.write_text(json.dumps({"home": str(path) if path else None}), encoding="utf-8")
 
 
 def _sub(name: str) -> Path:

@@ -82,6 +82,14 @@ def load_preset(name: str) -> TrainingConfig:
     return config_from_file(get_preset(name).path, "preset")
 
 
+def preset_values(name: str) -> dict[str, Any]:
+    """Only the fields a preset sets (applied on top of the current choices, not the defaults)."""
+    values = _read_yaml(get_preset(name).path, "preset")
+    values.pop("description", None)
+    TrainingConfig.from_dict(values, source=f"preset {name}")
+    return values
+
+
 def _check_name(name: str) -> None:
     if not PRESET_NAME.match(name or ""):
         raise ConfigError(
@@ -120,3 +128,17 @@ def export_preset(name: str, target: str | Path) -> Path:
     target = Path(target)
     target.write_text(get_preset(name).path.read_text(encoding="utf-8"), encoding="utf-8")
     return target
+
+
+# The card profile whose hyper-parameters suit each task best (the GUI applies them when the task changes).
+TASK_PROFILES = {"border": "border-front-dual", "centering": "centering", "corners": "corners", "edges": "edges",
+                 "surface": "surface"}
+HYPER_PARAMETERS = ("epochs", "batch", "imgsz", "lr0", "optimizer", "patience", "augment")
+
+
+def task_defaults(task: str) -> dict[str, Any]:
+    """Hyper-parameters of the task's card profile (only those it sets)."""
+    name = TASK_PROFILES.get(task)
+    if not name:
+        return {}
+    return {k: v for k, v in preset_values(name).items() if k in HYPER_PARAMETERS}
