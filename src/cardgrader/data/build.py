@@ -121,6 +121,8 @@ def _inside(path: Path, folder: Path) -> bool:
 def _check_destination(dest: Path, found: list[find.Found]) -> None:
     for source in found:
         root = Path(source.info.path)
+        if not root.exists():
+            continue
         root = root if root.is_dir() else root.parent
         if _inside(dest, root):
             raise ConfigError(f"--out {dest} is inside the source {root}; choose a folder outside it (sources are "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgrader.data import layout
-from cardgrader.data.model import ERROR, INFO, Finding, SourceInfo
+from cardgrader.data.model import ERROR, INFO, Finding, SourceInfo, plural
 from cardgrader.data.readers import Annotation, coco
 
 SPECIAL_TXT = {"classes.txt", "labels.txt", "predefined_classes.txt", "readme.txt", "notes.txt", "license.txt",
@@ -208,7 +208,7 @@ def _folder(found: Found, index: int, listing: Listing, find_yolo, single: bool 
     if chosen == "coco":
         _coco(found, index, coco_files, listing)
     elif chosen in ("labelme", "voc"):
-        _per_image(found, index, chosen, labelme if chosen == "labelme" else voc, listing)
+        _per_image(found, index, chosen, labelme if chosen == "labelme" else voc, listing, single)
     else:
         find_yolo.from_folder(found, index, listing)
     found.files = listing.images + listing.txt + listing.json + listing.xml + listing.yaml
@@ -216,7 +216,7 @@ def _folder(found: Found, index: int, listing: Listing, find_yolo, single: bool 
     found.info.ignored_files = len(ignored)
     if ignored:
         examples = ", ".join(os.path.basename(p) for p in ignored[:3])
-        found.findings.append(Finding(INFO, str(root), f"{len(ignored)} files in {root} are neither images nor labels "
+        found.findings.append(Finding(INFO, str(root), f"{plural(len(ignored), 'file')} in {root} {'is' if len(ignored) == 1 else 'are'} neither images nor labels "
                                                        f"and were ignored (e.g. {examples}).", "non_image_files"))
     found.info.images = len(listing.images)
 
@@ -257,20 +257,25 @@ def _coco(found: Found, index: int, files: list[tuple[str, dict]], listing: List
             image = resolve_image(file_name, path, found.by_name)
             if image is None:
                 found.findings.append(Finding(
-                    ERROR, path, f"{path} lists image '{file_name}' with {len(ann.shapes)} labels, but the image is "
+                    ERROR, path, f"{path} lists image '{file_name}' with {plural(len(ann.shapes), 'label')}, but the image is "
                                  f"not in {found.root}; copy it there or export the dataset again.", "missing_image"))
                 continue
             claimed.add(image)
             found.tasks.append(Task(index, image, path, None, split or split_of(image, found.root),
                                     side_of(image, found.root), ann=ann))
-    add_backgrounds(found, index, listing.images, claimed)
+    unlisted = [p for p in listing.images if p not in claimed]
+    if unlisted:
+        found.findings.append(Finding(INFO, str(found.root), f"{plural(len(unlisted), 'image')} in {found.root} "
+                                                             f"{'is' if len(unlisted) == 1 else 'are'} not listed in the "
+                                                             f"COCO file and ignored (e.g. {os.path.basename(unlisted[0])}).",
+                                      "not_in_annotations"))
     found.info.format, found.info.title, found.info.names = "coco", "COCO JSON", names
     found.info.label_files = len(files)
-    found.info.reason = (f"{len(files)} JSON file{'s' if len(files) > 1 else ''} with 'images', 'annotations' and "
-                         f"'categories' ({annotations} annotations of {len(names)} classes)")
+    found.info.reason = (f"{plural(len(files), 'JSON file')} with 'images', 'annotations' and 'categories' "
+                         f"({plural(annotations, 'annotation')} of {plural(len(names), 'class')})")
 
 
-def _per_image(found: Found, index: int, reader: str, files: list[str], listing: Listing) -> None:
+def _per_image(found: Found, index: int, reader: str, files: list[str], listing: Listing, single: bool) -> None:
     """VOC and LabelMe: one annotation file per image, matched by file name or by the image it names."""
     by_stem: dict[str, list[str]] = {}
     for image in listing.images:
@@ -285,11 +290,12 @@ def _per_image(found: Found, index: int, reader: str, files: list[str], listing:
             claimed.add(image)
         found.tasks.append(Task(index, image, path, reader, split_of(path, found.root),
                                 side_of(image or path, found.root)))
-    add_backgrounds(found, index, listing.images, claimed)
-    title, what = {"voc": ("Pascal VOC XML", "XML files with an <annotation> root"),
-                   "labelme": ("LabelMe JSON", "JSON files with 'shapes' and 'imagePath'")}[reader]
+    if not single:  # a dropped annotation file speaks for its own image only
+        add_backgrounds(found, index, listing.images, claimed)
+    title, kind, what = {"voc": ("Pascal VOC XML", "XML file", "with an <annotation> root"),
+                         "labelme": ("LabelMe JSON", "JSON file", "with 'shapes' and 'imagePath'")}[reader]
     found.info.format, found.info.title, found.info.label_files = reader, title, len(files)
-    found.info.reason = f"{len(files)} {what}"
+    found.info.reason = f"{plural(len(files), kind)} {what}"
 
 
 def add_backgrounds(found: Found, index: int, images: list[str], claimed: set[str]) -> None:

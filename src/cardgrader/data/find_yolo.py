@@ -16,7 +16,7 @@ import yaml
 from cardgrader.data import layout
 from cardgrader.data.find import (NAME_FILES, SPECIAL_TXT, Found, Listing, Task, add_backgrounds, fail,
                                   list_folder, read_names_file, side_of, split_of)
-from cardgrader.data.model import ERROR, WARNING, Finding
+from cardgrader.data.model import ERROR, WARNING, Finding, plural
 
 YAML_NAMES = ("data.yaml", "dataset.yaml")
 RULES = {
@@ -112,14 +112,14 @@ def from_yaml(found: Found, index: int, yaml_path: Path, listing: Listing) -> No
     splits = sorted({s for _i, s in images}, key=["train", "val", "test"].index)
     found.info.format, found.info.title, found.info.names = "yolo", "YOLO (Ultralytics data.yaml)", names
     found.info.label_files = sum(1 for t in found.tasks if t.annotation)
-    found.info.reason = f"{yaml_path.name} lists {', '.join(splits) or 'no'} splits and {len(names)} class names"
+    found.info.reason = f"{yaml_path.name} lists {', '.join(splits) or 'no'} splits and {plural(len(names), 'class name')}"
     found.files = [i for i, _s in images] + [t.annotation for t in found.tasks if t.annotation] + [str(yaml_path)]
     found.info.images = len(images)
 
 
 def from_folder(found: Found, index: int, listing: Listing) -> None:
     root = found.root
-    labels = [p for p in listing.txt if os.path.basename(p).lower() not in SPECIAL_TXT]
+    labels = listing.txt  # classes.txt, train.txt … are only labels when an image has the same name
     label_set = set(labels)
     by_stem: dict[str, list[str]] = {}
     for path in labels:
@@ -138,7 +138,7 @@ def from_folder(found: Found, index: int, listing: Listing) -> None:
         claimed.add(image)
         found.tasks.append(Task(index, image, label, "yolo", split_of(image, root), side_of(image, root), names=names))
     add_backgrounds(found, index, listing.images, claimed)
-    _orphans(found, [p for p in labels if p not in used])
+    _orphans(found, [p for p in labels if p not in used and os.path.basename(p).lower() not in SPECIAL_TXT])
     if not rules:
         found.info.format, found.info.title = "images", "Images without labels"
         found.info.reason = "no label files match the images; they can only serve as backgrounds"
@@ -147,7 +147,7 @@ def from_folder(found: Found, index: int, listing: Listing) -> None:
     found.info.format, found.info.title, found.info.names = "yolo", "YOLO labels", names
     found.info.label_files = len(used)
     how = f"class names from {named[1]}" if named else "no class names file, so classes are numbered"
-    found.info.reason = f"{len(used)} .txt labels {RULES[rule]}; {how}"
+    found.info.reason = f"{plural(len(used), '.txt label')} {RULES[rule]}; {how}"
 
 
 def _match(image: str, label_set: set[str], by_stem: dict[str, list[str]]) -> tuple[str | None, str | None]:

@@ -23,6 +23,13 @@ def bounds(points: list[list[float]]) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def plural(n: int, noun: str) -> str:
+    """`1 label`, `2 labels`, `3 classes`: counts in sentences read right."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun}es" if noun.endswith(("s", "x", "ch")) else f"{n} {noun}s"
+
+
 @dataclass
 class Finding:
     """One thing a grader should know about a file: `error` keeps it out of training, `warning` does not."""

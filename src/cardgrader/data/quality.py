@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from cardgrader.data.model import ERROR, Finding, Quality, QualityComponent
+from cardgrader.data.model import ERROR, Finding, Quality, QualityComponent, plural
 
 WEIGHTS = {"integrity": 25, "labels": 25, "coverage": 15, "balance": 15, "uniqueness": 10, "quantity": 10}
 TARGET_IMAGES = 500  # labelled photos at which "quantity" is full marks
@@ -32,7 +32,7 @@ def score(counts: dict, findings: list[Finding]) -> Quality:
         "coverage": (min(1.0, labelled / usable / 0.9), f"{labelled} of {counts['usable']} usable images have labels"),
         "balance": ((class_balance + side_balance) / 2,
                     f"smallest class has {class_balance:.0%} of the largest; sides {side_balance:.0%}"),
-        "uniqueness": (1 - counts["duplicates"] / usable, f"{counts['duplicates']} duplicate photos"),
+        "uniqueness": (1 - counts["duplicates"] / usable, plural(counts["duplicates"], "duplicate photo")),
         "quantity": (min(1.0, math.log1p(labelled) / math.log1p(TARGET_IMAGES)),
                      f"{labelled} labelled photos (full marks at {TARGET_IMAGES})"),
     }
@@ -47,7 +47,7 @@ def recommendations(counts: dict, findings: list[Finding]) -> list[str]:
     files = len({f.file for f in findings if f.severity == ERROR and f.file})
     out = []
     if errors:
-        out.append(f"Fix or remove the {files or errors} file{'s' if (files or errors) != 1 else ''} with errors "
+        out.append(f"Fix or remove the {plural(files or errors, 'file')} with errors "
                    "listed above; until then they are left out of training.")
     if codes["class_not_in_task"] or codes["no_task_classes"]:
         out.append("Map the unknown class names onto the task's classes in the class map, or they are left out.")
@@ -56,7 +56,7 @@ def recommendations(counts: dict, findings: list[Finding]) -> list[str]:
     if codes["side_imbalance"]:
         out.append("Add photos of the rarer side, or train one model per side with --side.")
     if counts["duplicates"]:
-        out.append(f"Delete the {counts['duplicates']} duplicate photo{'s' if counts['duplicates'] != 1 else ''}; "
+        out.append(f"Delete the {plural(counts['duplicates'], 'duplicate photo')}; "
                    "they add no information and weigh some cards twice.")
     if codes["exif_rotated"]:
         out.append("Save the EXIF-rotated photos upright (most photo tools can) so labels and pixels agree everywhere.")

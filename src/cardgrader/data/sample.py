@@ -42,6 +42,7 @@ class CardTruth:
     centering_lr: float  # 100·max(L, R)/(L + R): 55 means 55/45
     centering_tb: float
     rotation_deg: float
+    card_px: list[int] = field(default_factory=list)  # width, height of the flat card the widths are measured on
     border_mm: dict[str, float] = field(default_factory=dict)  # the same widths on a 63 mm wide card
     outline: list[list[float]] = field(default_factory=list)  # the rounded physical edge, pixels
     corners: dict[str, str] = field(default_factory=dict)  # top_left … → sharp | worn
@@ -60,7 +61,8 @@ def render(rng: np.random.Generator, side: str, size: tuple[int, int],
     truth = CardTruth(
         image="", side=side, width=size[0], height=size[1], outer=to_photo(card.outer), inner=to_photo(card.inner),
         border_px=b, centering_lr=round(lr, 3), centering_tb=round(tb, 3), rotation_deg=round(angle, 3),
-        border_mm={k: round(v * mm, 3) for k, v in b.items()}, outline=to_photo(card.outline), corners=card.corners,
+        card_px=[card.alpha.shape[1], card.alpha.shape[0]], border_mm={k: round(v * mm, 3) for k, v in b.items()},
+        outline=to_photo(card.outline), corners=card.corners,
         defects=[{"class": cls, "polygon": poly} for cls, poly in parts if not cls.startswith("corner_")],
     )
     labels = [("outer_border", truth.outline), ("inner_border", truth.inner)] + parts

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 from cardgrader.data.classmap import ClassMap
 from cardgrader.data.geometry import area, clip
-from cardgrader.data.model import BOX, ERROR, INFO, POLYGON, WARNING, Finding, ImageItem, Shape, SourceInfo
+from cardgrader.data.model import BOX, ERROR, INFO, POLYGON, WARNING, Finding, ImageItem, Shape, SourceInfo, plural
 
 TOLERANCE = 0.01  # Ultralytics accepts coordinates up to 1% outside the image and clips them
 BALANCE_RATIO = 0.25  # a class (or side) with under a quarter of the largest one's examples is flagged
@@ -15,7 +15,7 @@ BACKGROUND_SHARE = 0.5
 
 
 def _line(shape: Shape) -> int | None:
-    return int(shape.ref[5:]) if shape.ref.startswith("line ") else None
+    return int(shape.ref.split()[1]) if shape.ref.startswith("line ") else None
 
 
 def _where(shape: Shape, file: str) -> str:
@@ -25,7 +25,7 @@ def _where(shape: Shape, file: str) -> str:
 def _degenerate(shape: Shape, box: tuple[float, float, float, float], width: int, height: int) -> str | None:
     n = len(shape.points)
     if shape.kind == POLYGON and n < 3:
-        return f"is a polygon of only {n} point{'s' if n != 1 else ''}; a polygon needs at least 3"
+        return f"is a polygon of only {plural(n, 'point')} (a polygon needs at least 3)"
     x0, y0, x1, y1 = box
     if (x1 - x0) * width < 1 or (y1 - y0) * height < 1:
         return "has no width or height (under one pixel)"
@@ -51,13 +51,13 @@ def check_shapes(shapes: list[Shape], width: int, height: int, file: str) -> tup
             worst = high if high - 1 >= -low else low
             inside = area(clip(shape.points)) / max(area(shape.points), 1e-12)
             if inside >= 0.5:
-                findings.append(Finding(WARNING, file, f"{_where(shape, file)} reaches outside the image (a coordinate "
-                                                       f"of {worst:.3g}, where 0–1 is inside); clipping to the edge "
+                findings.append(Finding(WARNING, file, f"{_where(shape, file)} reaches outside the image (to {worst:.3g}, "
+                                                       f"where 0–1 is inside); clipping to the edge "
                                                        "fixes it, and import does so.", "coords_clipped", _line(shape)))
             else:
                 pixels = " — it looks like pixels, but YOLO labels are fractions of the image size" if high > 2 else ""
-                findings.append(Finding(ERROR, file, f"{_where(shape, file)} lies mostly outside the image (a "
-                                                     f"coordinate of {worst:.3g}, where 0–1 is inside{pixels}); clipping would not "
+                findings.append(Finding(ERROR, file, f"{_where(shape, file)} lies mostly outside the image (it "
+                                                     f"reaches {worst:.3g}, where 0–1 is inside{pixels}); clipping would not "
                                                      "fix it, so correct the label.", "coords_out_of_range",
                                         _line(shape)))
                 continue
@@ -81,11 +81,12 @@ def dataset_checks(items: list[ImageItem], sources: list[SourceInfo], task_class
                                            "LabelImg or X-AnyLabeling) or add their label files.", "no_labels"))
     elif backgrounds:
         share = len(backgrounds) / len(usable)
+        verb = "has" if len(backgrounds) == 1 else "have"
+        advice = ("; that is over half, so check that their label files were not lost."
+                  if share > BACKGROUND_SHARE else ".")
         findings.append(Finding(WARNING if share > BACKGROUND_SHARE else INFO, "",
-                                f"{len(backgrounds)} of {len(usable)} images have no labels and are kept as backgrounds "
-                                "(examples with nothing to find)" + (
-                                    "; that is over half, so check that their label files were not lost."
-                                    if share > BACKGROUND_SHARE else "."), "backgrounds"))
+                                f"{len(backgrounds)} of {len(usable)} images {verb} no labels; they are kept as "
+                                f"backgrounds (examples with nothing to find){advice}", "backgrounds"))
     counts = {
         "images": len(items),
         "usable": len(usable),

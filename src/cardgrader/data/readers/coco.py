@@ -56,7 +56,7 @@ def read(path: Path, data: dict | None = None) -> CocoFile:
         if target is None:
             out.findings.append(Finding(ERROR, name, f"{ref[0].upper()}{ref[1:]} in {name} points to image id "
                                                      f"{item.get('image_id')!r}, which the file does not list; its "
-                                                     "label is lost — export the dataset again.", "missing_image"))
+                                                     "label is lost — export the dataset again.", "unknown_image_id"))
             continue
         if item.get("category_id") not in categories:
             target.findings.append(Finding(ERROR, name, f"{ref[0].upper()}{ref[1:]} in {name} uses category id "

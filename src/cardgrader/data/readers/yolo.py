@@ -66,7 +66,8 @@ def read(path: str | Path, names: list[str] | None) -> Annotation:
             continue
         seen.add(key)
         label = names[cid] if names is not None else str(cid)
-        shapes.append(Shape(kind, label, points, class_id=cid, ref=f"line {number}"))
+        quoted = line.strip() if len(line.strip()) <= 40 else line.strip()[:38] + "…"
+        shapes.append(Shape(kind, label, points, class_id=cid, ref=f"line {number} ('{quoted}')"))
     kinds = {s.kind for s in shapes}
     if len(kinds) > 1:
         findings.append(Finding(WARNING, name, f"{name} mixes boxes and polygons; Ultralytics would reject it as it "
