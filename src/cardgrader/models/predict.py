@@ -6,6 +6,8 @@ offline (`configure_environment`), so predicting never tries a download.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -32,17 +34,22 @@ class Detection:
 
 
 def load_yolo(weights: str | Path):
-    """An Ultralytics model from a weights file, loaded offline."""
+    """An Ultralytics model from a weights file, loaded offline.
+
+    Ultralytics binds its log handler to whatever stdout is at import time and greets a fresh config
+    dir there; importing it with stdout pointed at stderr keeps `--json` output pure JSON.
+    """
     from cardgrader.training.offline import configure_environment
 
     configure_environment()
-    from ultralytics import YOLO
+    with contextlib.redirect_stdout(sys.stderr):
+        from ultralytics import YOLO
 
-    try:
-        return YOLO(str(weights))
-    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file must end in a sentence
-        raise ConfigError(f"The weights file {weights} cannot be loaded as a YOLO model ({type(exc).__name__}: {exc}).",
-                          field="model") from None
+        try:
+            return YOLO(str(weights))
+        except Exception as exc:  # noqa: BLE001 - a damaged or foreign file must end in a sentence
+            raise ConfigError(f"The weights file {weights} cannot be loaded as a YOLO model "
+                              f"({type(exc).__name__}: {exc}).", field="model") from None
 
 
 def _as_bgr(image: Any) -> Any:
@@ -102,7 +109,8 @@ class Predictor:
         kwargs: dict[str, Any] = {"conf": conf, "imgsz": imgsz or self.package.imgsz, "verbose": False}
         if self.device:
             kwargs["device"] = self.device
-        results = self._model.predict(sources, **kwargs)
+        with contextlib.redirect_stdout(sys.stderr):
+            results = self._model.predict(sources, **kwargs)
         return [_detections(r, self.package.classes) for r in results]
 
 

@@ -1,0 +1,39 @@
+"""Depth integrated from normals matches the surface that made them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cardgrader.photometric import synthetic
+from cardgrader.photometric.depth import integrate, shaded
+
+
+@pytest.mark.parametrize("shape", [(120, 160), (121, 163)])
+def test_a_warped_card_with_a_dent_integrates_back_to_its_height(shape):
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(float)
+    height = 0.002 * (xx - 70) ** 2 - 0.003 * (yy - 50) ** 2 - 4 * np.exp(-((xx - 100) ** 2 + (yy - 60) ** 2) / 50)
+    depth = integrate(synthetic.normals_from_height(height))
+    assert depth.dtype == np.float32 and depth.shape == shape
+    assert np.abs(depth - (height - height.mean())).max() < 0.1  # of a 16-pixel relief
+
+
+def test_a_masked_surface_has_no_cliff_at_the_mask_edge():
+    height = synthetic.card(100, 80, dents=1, scratches=0, seed=4).height
+    mask = np.zeros(height.shape, bool)
+    mask[10:90, 8:70] = True
+    depth = integrate(synthetic.normals_from_height(height), mask)
+    truth = height - height[mask].mean()
+    assert np.abs(depth - truth)[mask].max() < 0.1
+    assert not depth[~mask].any()
+
+
+def test_dents_are_below_the_card_and_the_rendering_shows_them():
+    card = synthetic.card(120, 90, dents=1, scratches=0, warp=0.0, seed=6)
+    depth = integrate(card.normals)
+    x0, y0, x1, y1 = card.defects[0].bbox
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    assert depth[cy, cx] < depth[5, 5] - 0.8 * card.defects[0].depth
+    picture = shaded(card.normals)
+    assert picture.dtype == np.uint8 and picture[y0:y1, x0:x1].std() > 5 * picture[:20, :20].std() + 1

@@ -1,0 +1,111 @@
+"""Normal accuracy of the l2 and robust solvers on renders with known normals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cardgrader.errors import ConfigError, DataError
+from cardgrader.photometric import solve, synthetic
+
+RING = synthetic.ring_lights(8, 35, 10)
+# Grazing lamps cast shadows from every dent and groove; lamps near the camera put highlights on gloss.
+GRAZING = np.vstack([synthetic.ring_lights(8, 12, 0), synthetic.ring_lights(4, 60, 45)])
+GLOSSY_RIG = np.vstack([synthetic.ring_lights(6, 30, 0), synthetic.ring_lights(6, 78, 30)])
+
+
+@pytest.fixture(scope="module")
+def card():
+    return synthetic.card(160, 120, dents=2, scratches=2, seed=1)
+
+
+def mean_error(result, truth, mask=None) -> float:
+    return float(synthetic.angular_error(result.normals, truth, mask).mean())
+
+
+@pytest.mark.parametrize("method", ["l2", "robust"])
+def test_clean_lambertian_card_is_recovered_within_a_tenth_of_a_degree(card, method):
+    capture = synthetic.render(card.height, card.normals, card.mask, RING, albedo=card.albedo, shadows=False)
+    result = solve(capture.images, capture.directions, method=method)
+    assert mean_error(result, card.normals) < 0.1
+    assert result.normals.shape == (160, 120, 3) and result.normals.dtype == np.float32
+    assert np.allclose(np.linalg.norm(result.normals, axis=2), 1.0, atol=1e-4)
+    assert np.abs(result.albedo - card.albedo).max() < 1e-3
+
+
+def test_l2_is_plain_least_squares_over_every_light():
+    """The DiLiGenT baseline: lstsq per pixel over all lights (shadows included), intensities divided out."""
+    rng = np.random.default_rng(3)
+    directions = synthetic.grid_lights(4, 3)
+    images = rng.uniform(0.05, 1.0, (12, 9, 7)).astype(np.float32)
+    gains = rng.uniform(0.5, 2.0, 12)
+    result = solve(images, directions, method="l2", intensities=gains)
+    normalised = (images / gains[:, None, None].astype(np.float32)).reshape(12, -1).astype(np.float64)
+    b, *_ = np.linalg.lstsq(directions, normalised, rcond=None)
+    albedo = np.linalg.norm(b, axis=0)
+    assert np.allclose(result.albedo.ravel(), albedo, rtol=1e-4)
+    assert np.allclose(result.normals.reshape(-1, 3), (b / albedo).T, atol=1e-4)
+    misfit = np.sqrt(((normalised - directions @ b) ** 2).mean(axis=0))
+    assert np.allclose(result.residual.ravel(), misfit, atol=1e-4)
+
+
+@pytest.mark.parametrize("name, lights, render, l2_bound, robust_bound", [
+    ("noise", RING, dict(noise=0.01), 1.0, 1.0),
+    ("grazing", GRAZING, dict(noise=0.003), 0.5, 0.4),
+    ("highlights", GLOSSY_RIG, dict(noise=0.003, specular=2.0, roughness=0.3), 2.0, 0.4),
+])
+def test_error_bounds_on_harder_cards(card, name, lights, render, l2_bound, robust_bound):
+    capture = synthetic.render(card.height, card.normals, card.mask, lights, albedo=card.albedo, seed=2, **render)
+    l2 = mean_error(solve(capture.images, capture.directions, "l2"), card.normals)
+    robust = mean_error(solve(capture.images, capture.directions, "robust"), card.normals)
+    assert l2 < l2_bound, name
+    assert robust < robust_bound, name
+    if name != "noise":  # with only noise there is nothing to leave out
+        assert robust < l2, name
+
+
+def diligent_like(shape: str, specular: float, roughness: float):
+    height, normals, mask = synthetic.sphere(64) if shape == "sphere" else synthetic.bumps(64, seed=3)
+    return synthetic.render(height, normals, mask, synthetic.grid_lights(), albedo=0.5, specular=specular,
+                            roughness=roughness, noise=0.003, seed=1)
+
+
+@pytest.mark.parametrize("shape, specular, roughness", [("sphere", 1.0, 0.2), ("bumps", 1.0, 0.3), ("bumps", 0.8, 0.5)])
+def test_robust_clearly_beats_l2_on_glossy_shadowed_objects(shape, specular, roughness):
+    """96 lights like DiLiGenT's, attached and cast shadows, Cook-Torrance highlights."""
+    capture = diligent_like(shape, specular, roughness)
+    l2 = mean_error(solve(capture.images, capture.directions, "l2", mask=capture.mask), capture.normals, capture.mask)
+    result = solve(capture.images, capture.directions, "robust", mask=capture.mask)
+    robust = mean_error(result, capture.normals, capture.mask)
+    assert robust < 0.6 * l2
+    assert robust < 1.0
+    assert result.used_fraction is not None and 0.2 < result.used_fraction[capture.mask].mean() < 1.0
+
+
+def test_outside_the_mask_is_zero_and_progress_reaches_the_end():
+    capture = diligent_like("sphere", 0.0, 0.3)
+    seen = []
+    for method in ("l2", "robust"):
+        result = solve(capture.images, capture.directions, method, mask=capture.mask,
+                       progress=lambda f, m: seen.append((f, m)))
+        assert not result.normals[~capture.mask].any() and not result.albedo[~capture.mask].any()
+        assert seen[-1][0] == 1.0
+        assert all(0.0 <= f <= 1.0 for f, _ in seen)
+
+
+@pytest.mark.parametrize("images, directions, message", [
+    (np.ones((2, 4, 4), np.float32), synthetic.ring_lights(2, 40), "at least 3 images"),
+    (np.ones((4, 4, 4), np.float32), synthetic.ring_lights(3, 40), "4 images but 3 light directions"),
+    (np.ones((3, 4, 4), np.float32), [[0, 0, 2], [1, 0, 1], [0, 1, 1]], "unit vectors"),
+    (np.ones((4, 4, 4), np.float32), synthetic.ring_lights(4, 0), "one plane"),
+    (np.ones((3, 4, 4), np.float32), [[0, 0, 1], [1, 0, 0], [0, 1, float("nan")]], "missing or non-numeric"),
+    (np.ones((4, 4), np.float32), synthetic.ring_lights(4, 40), "(N, H, W)"),
+])
+def test_bad_solver_input_is_a_sentence(images, directions, message):
+    with pytest.raises(DataError, match=message):
+        solve(images, directions)
+
+
+def test_unknown_method_is_a_config_error():
+    with pytest.raises(ConfigError, match="l2, robust"):
+        solve(np.ones((3, 4, 4), np.float32), synthetic.ring_lights(3, 40), method="magic")
