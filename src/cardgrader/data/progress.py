@@ -1,7 +1,7 @@
 """Progress and cancellation for long dataset jobs, and the pool that runs them in parallel.
 
-A job takes `progress(done, total, message)` (called on the caller's thread, at most every 50 ms and
-once at the end) and `cancel`, a `threading.Event`: set it from any thread and the job raises
+A job takes `progress(done, total, message)` (called on the caller's thread when a stage starts, at
+most every 50 ms after that, and at the end of each stage) and `cancel`, a `threading.Event`: set it from any thread and the job raises
 `Cancelled` at the next chunk of work. The GUI runs the job on a worker thread and polls a queue that
 its progress callback fills.
 """
@@ -35,14 +35,15 @@ class Reporter:
         self.cancel = cancel
         self.interval = interval
         self._last = 0.0
+        self._message = ""
 
     def __call__(self, done: int, total: int, message: str) -> None:
         self.check()
         if self.progress is None:
             return
         now = time.monotonic()
-        if done >= total or now - self._last >= self.interval:
-            self._last = now
+        if done >= total or message != self._message or now - self._last >= self.interval:
+            self._last, self._message = now, message
             self.progress(done, total, message)
 
     def check(self) -> None:

@@ -1,0 +1,95 @@
+"""The check the GUI calls: progress from the caller's thread, cancel from another, plain data out,
+a quality score with its parts, and the class map a grader edits."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from cardgrader.data.check import check
+from cardgrader.data.classmap import ClassMap, save_user_map, user_map_file
+from cardgrader.data.progress import Cancelled
+from cardgrader.data.report import format_text
+from cardgrader.data.sample import generate
+from cardgrader.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("check-sample")
+    generate(folder, count=40, seed=9, size=(96, 128), defect_rate=0.5)
+    return folder
+
+
+def test_progress_is_called_on_the_callers_thread_and_counts_to_the_end(sample):
+    calls = []
+    caller = threading.get_ident()
+    report = check([sample], progress=lambda d, t, m: calls.append((d, t, m, threading.get_ident())))
+    assert {c[3] for c in calls} == {caller}
+    reading = [(d, t) for d, t, m, _ in calls if m.startswith("Reading")]
+    assert reading[-1] == (40, 40) and [d for d, _ in reading] == sorted(d for d, _ in reading)
+    assert len(report.items) == 40
+
+
+def test_cancel_from_another_thread_stops_the_check(sample):
+    cancel = threading.Event()
+
+    def progress(done, total, message):  # the GUI's Stop button, pressed once reading has begun
+        if message.startswith("Reading") and not cancel.is_set():
+            stop = threading.Thread(target=cancel.set)
+            stop.start()
+            stop.join()
+
+    with pytest.raises(Cancelled) as raised:
+        check([sample], progress=progress, cancel=cancel, workers=2)
+    assert raised.value.exit_code == 130
+
+
+def test_the_report_is_plain_data_the_gui_can_draw(sample):
+    report = check([sample], task="corners")
+    data = json.loads(json.dumps(report.to_dict()))
+    item = data["items"][0]
+    assert set(item) >= {"image", "width", "height", "shapes", "side", "split", "usable", "digest", "label_file"}
+    shape = item["shapes"][0]
+    assert shape["kind"] in ("box", "polygon", "obb") and isinstance(shape["label"], str)
+    assert all(0 <= v <= 1 for point in shape["points"] for v in point)
+    assert report.items[0].shapes[0].pixels(item["width"], item["height"])[0][0] == shape["points"][0][0] * item["width"]
+    components = data["quality"]["components"]
+    assert set(components) == {"integrity", "labels", "coverage", "balance", "uniqueness", "quantity"}
+    assert 0 <= data["quality"]["score"] <= 100 and data["recommendations"]
+    assert data["counts"]["classes"].keys() == {"corner_sharp", "corner_worn"}
+    assert data["counts"]["left_out_classes"]["outer_border"] == 40
+
+
+def test_text_report_names_format_counts_quality_and_findings(sample):
+    text = format_text(check([sample], task="border"))
+    assert "YOLO labels" in text and "Ultralytics layout" in text
+    assert "Images  40 (40 usable" in text and "Quality" in text and "Recommendations" in text
+    assert "belong to other tasks than border" in text
+
+
+def test_class_map_aliases_user_entries_and_numbered_classes(home):
+    builtin = ClassMap()
+    assert builtin.target("Card") == "outer_border" and builtin.target("outer-border") == "outer_border"
+    assert builtin.target("Print Border") == "inner_border" and builtin.target("whitening") == "edge_wear"
+    assert builtin.resolve("1", ["outer_border", "inner_border"], numbered=True) == "inner_border"
+    assert builtin.resolve("7", ["outer_border"], numbered=True) is None
+    save_user_map({"Rand außen": "outer_border", "card": None})
+    assert json.loads(user_map_file().read_text(encoding="utf-8")) == {"Rand außen": "outer_border", "card": None}
+    mine = ClassMap.load()
+    assert mine.target("rand außen") == "outer_border" and mine.target("card") is None
+    assert mine.explicitly_dropped("card") and mine.why_left_out("card", ["outer_border"], "outer") == "dropped"
+    assert mine.why_left_out("inner", ["outer_border"], "outer") == "border"
+    assert mine.why_left_out("scratch", ["outer_border"], "outer") == "other_task"
+    assert mine.why_left_out("banana", ["outer_border"], "outer") == "unknown"
+    with pytest.raises(ConfigError, match="must map to a class name or null"):
+        save_user_map({"card": 3})
+
+
+def test_bad_arguments_are_config_errors(sample):
+    with pytest.raises(ConfigError, match="--task"):
+        check([sample], task="grading")
+    with pytest.raises(ConfigError, match="at least one"):
+        check([])
