@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from cardgrader import paths
-from cardgrader.data.build import import_dataset
+from cardgrader.data.build import import_dataset, trainable
 from cardgrader.data.check import check
 from cardgrader.data.classmap import ClassMap, save_user_map
 from cardgrader.data.model import OBB, POLYGON
@@ -143,6 +143,15 @@ def test_border_type_class_map_and_side_select_what_is_kept(odd_dir, tmp_path):
     assert any(f.code == "classes_dropped" for f in remapped.report.findings)
 
 
+def test_trainable_counts_what_an_import_would_train_on(odd_dir):
+    labelme_source(odd_dir, n=6)
+    fx.image(odd_dir / "plain table.jpg", seed=9)  # a background: kept, but not counted as labelled
+    report = check([odd_dir], task="border")
+    assert trainable(report) == 6
+    assert trainable(report, ["outer_border"], side="back") == 3
+    assert trainable(report, ["scratch"]) == 0
+
+
 def test_unknown_classes_are_named_and_nothing_to_import_is_an_error(odd_dir, tmp_path):
     labelme_source(odd_dir, n=2)
     with pytest.raises(DataError, match="no usable image has labels of the classes scratch, dent, crease"):
@@ -200,7 +209,7 @@ def test_cli_import_json_and_text(odd_dir, tmp_path):
     assert out["report"]["sources"][0]["format"] == "labelme" and not out["reused"]
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "Nothing changed since the last import" in again.stdout
-    assert "cardgrader train --preset quick-test --data" in again.stdout
+    assert f"cardgrader train --config {tmp_path / 'out' / 'train.yaml'}" in again.stdout
     missing = subprocess.run([*cmd[:5], str(tmp_path / "nowhere"), *cmd[6:]], capture_output=True, text=True)
     assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
 

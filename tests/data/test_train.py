@@ -39,9 +39,12 @@ def test_imported_data_trains(tmp_path, home, arch, border, out):
         assert Path(built["root"]).parent == home / "datasets"  # used by the engine as it is, not mirrored
 
     config = tmp_path / "run.yaml"
-    config.write_text(f"arch: {arch}\ntask: border\nborder: {border}\nbatch: 4\nworkers: 0\nplots: false\n"
+    config.write_text(f"arch: {arch}\ntask: border\nborder: {border}\nworkers: 0\nplots: false\n"
                       "patience: 0\naugment: light\n", encoding="utf-8")
-    trained = cli("train", "--config", config, "--data", built["data_yaml"], "--epochs", 1, "--imgsz", 64, "--json")
+    if out == "default":  # the settings file the import writes beside its data.yaml
+        config = Path(built["root"]) / "train.yaml"
+    trained = cli("train", "--config", config, "--data", built["data_yaml"], "--epochs", 1, "--imgsz", 64,
+                  "--batch", 4, "--json")
     assert trained.returncode == 0, trained.stderr[-3000:]
     events = [json.loads(line) for line in trained.stdout.splitlines()]
     assert events[0]["type"] == "run_started" and events[-1]["type"] == "finished", events[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from cardgrader.commands.common import print_json
 from cardgrader.errors import ConfigError
@@ -25,8 +26,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s.add_argument("--json", action="store_true", help="print a JSON summary")
     s.set_defaults(handler=run_sample)
 
-    c = actions.add_parser("check", parents=[common], help="validate folders or files and score them (exit 1 on errors)")
-    c.add_argument("sources", nargs="+", metavar="SRC", help="dataset folders or files (data.yaml, COCO/LabelMe JSON, VOC XML)")
+    c = actions.add_parser("check", parents=[common],
+                           help="validate folders or files and score them (exit 1 on errors)")
+    c.add_argument("sources", nargs="+", metavar="SRC",
+                   help="dataset folders or files (data.yaml, COCO/LabelMe JSON, VOC XML)")
     c.add_argument("--task", choices=TASKS, help="also check the classes against this task's")
     c.add_argument("--border", choices=BORDERS, default="dual", help="border type for --task border/centering")
     _class_map_option(c)
@@ -115,7 +118,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from cardgrader.data.build import import_dataset
+    from cardgrader.data.build import TRAIN_CONFIG, import_dataset
     from cardgrader.data.report import format_text
 
     result = import_dataset(args.sources, args.out, arch=args.arch, task=args.task, border=args.border,
@@ -135,5 +138,5 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     if result.left_out:
         print(f"  {result.left_out} images were left out (errors, other side, or other classes only).")
-    print(f"Train on it with: cardgrader train --preset quick-test --data {result.data_yaml}")
+    print(f"Train on it with: cardgrader train --config {Path(result.root) / TRAIN_CONFIG} [--epochs N …]")
     return 0

@@ -29,16 +29,17 @@ from cardgrader.data.check import report_for, validate_choice
 from cardgrader.data.classmap import ClassMap, task_classes
 from cardgrader.data.fingerprint import fingerprint
 from cardgrader.data.geometry import APPROXIMATION_NOTES, convert
-from cardgrader.data.layout import jpeg_is_complete
+from cardgrader.data.layout import SPLITS, is_inside, jpeg_is_complete
 from cardgrader.data.model import CheckReport, ImageItem, Shape
 from cardgrader.data.progress import ProgressFn, Reporter, parallel_map
 from cardgrader.data.readers import yolo
 from cardgrader.data.scan import scan
 from cardgrader.errors import ConfigError, DataError
-from cardgrader.vocabulary import ARCHS, BORDERS, SIDES, TASKS
+from cardgrader.vocabulary import ARCHS, BORDERS, SIDES, TASKS, default_classes
 
 MANIFEST = ".cardgrader-dataset.json"
-BUILD_VERSION = 1  # bump when the output of the same sources and settings changes
+TRAIN_CONFIG = "train.yaml"  # `cardgrader train --config <dataset>/train.yaml` trains on it as built
+BUILD_VERSION = 2  # bump when the output of the same sources and settings changes
 
 
 @dataclass
@@ -68,7 +69,8 @@ def import_dataset(sources: list[str | Path], out: str | Path | None = None, arc
                    task: str = "border", border: str = "dual", side: str = "both",
                    split_ratios: str | tuple = (0.8, 0.2, 0.0), seed: int = 0, classes: list[str] | None = None,
                    class_map: ClassMap | None = None, progress: ProgressFn | None = None,
-                   cancel: threading.Event | None = None, workers: int | None = None, force: bool = False) -> ImportResult:
+                   cancel: threading.Event | None = None, workers: int | None = None,
+                   force: bool = False) -> ImportResult:
     """Check `sources` and build a dataset for `arch`/`task` in `out` (default: the app's datasets folder)."""
     for name, value, allowed in (("arch", arch, ARCHS), ("task", task, TASKS), ("border", border, BORDERS),
                                  ("side", side, SIDES)):
@@ -97,8 +99,9 @@ def import_dataset(sources: list[str | Path], out: str | Path | None = None, arc
                         "two (one to train on, one to validate with).")
     splits = split.assign([i for i, _s in chosen], ratios, seed,
                           stratum=lambda item: (item.side or "", tuple(sorted({s.label for s in item.shapes}))))
+    counts = Counter(splits)
     result = ImportResult(str(dest / "data.yaml"), str(dest), arch, task, border, side, targets,
-                          dict(Counter(splits)), {}, fp, False, notes, left_out, report)
+                          {s: counts[s] for s in SPLITS if counts[s]}, {}, fp, False, notes, left_out, report)
     _write(dest, chosen, splits, result, Reporter(progress, cancel), workers, targets)
     return result
 
@@ -110,24 +113,16 @@ def _default_out(sources: list, task: str, border: str, arch: str) -> Path:
     return paths.datasets_dir() / f"{name or 'dataset'}-{suffix}-{arch}"
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
 def _check_destination(dest: Path, found: list[find.Found]) -> None:
     for source in found:
         root = Path(source.info.path)
         if not root.exists():
             continue
         root = root if root.is_dir() else root.parent
-        if _inside(dest, root):
+        if is_inside(dest, root):
             raise ConfigError(f"--out {dest} is inside the source {root}; choose a folder outside it (sources are "
                               "never written to).", field="out")
-        if _inside(root, dest):
+        if is_inside(root, dest):
             raise ConfigError(f"The source {root} is inside --out {dest}; choose another output folder.", field="out")
     if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / MANIFEST).is_file())):
         raise ConfigError(f"--out {dest} already holds files that cardgrader did not make; choose a new or empty "
@@ -139,6 +134,15 @@ def _manifest(dest: Path) -> dict:
         return json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def trainable(report: CheckReport, classes: list[str] | None = None, side: str = "both",
+              class_map: ClassMap | None = None) -> int:
+    """How many images an import of this report would train on with labels (backgrounds not counted).
+    `classes` default to the report's task classes."""
+    targets = list(classes) if classes else task_classes(report.task or "border", report.border or "dual")
+    chosen, _left_out, _notes = _select(report, targets, side, class_map or ClassMap.load())
+    return sum(1 for _item, shapes in chosen if shapes)
 
 
 def _select(report: CheckReport, targets: list[str], side: str,
@@ -175,7 +179,8 @@ def _nothing_to_import(report: CheckReport, targets: list[str], side: str) -> st
         first = report.errors[0].message if report.errors else "no images were found"
         return f"Nothing to import from {where}: {first[0].lower()}{first[1:].rstrip('.')}."
     if not any(i.usable for i in report.items):
-        return f"Nothing to import from {where}: none of the {len(report.items)} images is usable; run `cardgrader data check` to see why."
+        return (f"Nothing to import from {where}: none of the {len(report.items)} images is usable; run "
+                "`cardgrader data check` to see why.")
     side_text = f" {side}" if side != "both" else ""
     return (f"Nothing to import from {where}: no usable{side_text} image has labels of the classes "
             f"{', '.join(targets)}; check the class names (`cardgrader data check --task …`) or the class map.")
@@ -201,6 +206,8 @@ def _write(dest: Path, chosen: list[tuple[ImageItem, list[Shape]]], splits: list
         spec = {"path": str(dest), **{s: f"images/{s}" for s in ("train", "val", "test") if s in result.images},
                 "names": dict(enumerate(targets))}
         (staging / "data.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        (staging / TRAIN_CONFIG).write_text(yaml.safe_dump(_train_config(result), sort_keys=False, allow_unicode=True),
+                                            encoding="utf-8")
         if result.report is not None:
             (staging / "check-report.json").write_text(
                 json.dumps(result.report.to_dict(items=False), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -213,6 +220,15 @@ def _write(dest: Path, chosen: list[tuple[ImageItem, list[Shape]]], splits: list
         os.replace(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _train_config(result: ImportResult) -> dict:
+    """The training settings this dataset was built for, as a `cardgrader train --config` file."""
+    config = {"arch": result.arch, "task": result.task, "border": result.border, "side": result.side,
+              "data": result.data_yaml}
+    if result.classes != default_classes(result.task, result.border):
+        config["classes"] = result.classes
+    return config
 
 
 def _unique_names(images: list[str]) -> list[str]:

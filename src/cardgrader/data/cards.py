@@ -86,7 +86,8 @@ def _back(rng: np.random.Generator, w: int, h: int, border: np.ndarray) -> np.nd
             shade = tuple(float(v) for v in border * (1.0 + 0.35 * ((r // max(3, w // 12)) % 2)))
             cv2.circle(img, center, r, shade, -1, cv2.LINE_AA)
         cv2.ellipse(img, center, (int(w * 0.32), int(h * 0.14)), -15, 0, 360, (40, 200, 235), -1, cv2.LINE_AA)
-        cv2.ellipse(img, center, (int(w * 0.32), int(h * 0.14)), -15, 0, 360, (20, 20, 160), max(1, w // 60), cv2.LINE_AA)
+        cv2.ellipse(img, center, (int(w * 0.32), int(h * 0.14)), -15, 0, 360, (20, 20, 160), max(1, w // 60),
+                    cv2.LINE_AA)
         return img
     img = np.ones((h, w, 3), np.float32) * np.array([200, 210, 215], np.float32)
     cv2.rectangle(img, (0, 0), (w, int(h * 0.12)), tuple(float(v) for v in border), -1)

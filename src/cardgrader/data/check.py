@@ -41,8 +41,8 @@ def report_for(result: Scan, task: str | None, border: str, classes: list[str] |
     counts["warnings"] = sum(1 for f in findings if f.severity == WARNING)
     counts["non_image_files"] = sum(s.ignored_files for s in result.sources)
     counts["labels_without_image"] = sum(1 for f in findings if f.code in ("label_without_image", "missing_image"))
-    for source in result.sources:
-        source.title = _title(source.format, source.title, [i for i in result.items if result.sources[i.source] is source])
+    for index, source in enumerate(result.sources):
+        source.title = _title(source.format, source.title, [i for i in result.items if i.source == index])
     return CheckReport(result.sources, result.items, findings, counts, quality.score(counts, findings),
                        quality.recommendations(counts, findings), task, border if task else None, round(seconds, 3))
 

@@ -107,8 +107,8 @@ class ClassMap:
         try:
             values = json.loads(file.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"The class map {file} is not a JSON object of \"name\": \"class\" ({type(exc).__name__}).",
-                              field="class_map") from None
+            raise ConfigError(f"The class map {file} is not a JSON object of \"name\": \"class\" "
+                              f"({type(exc).__name__}).", field="class_map") from None
         return cls(user=_validated(values, file))
 
 

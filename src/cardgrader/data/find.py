@@ -216,8 +216,10 @@ def _folder(found: Found, index: int, listing: Listing, find_yolo, single: bool 
     found.info.ignored_files = len(ignored)
     if ignored:
         examples = ", ".join(os.path.basename(p) for p in ignored[:3])
-        found.findings.append(Finding(INFO, str(root), f"{plural(len(ignored), 'file')} in {root} {'is' if len(ignored) == 1 else 'are'} neither images nor labels "
-                                                       f"and were ignored (e.g. {examples}).", "non_image_files"))
+        verb = "is" if len(ignored) == 1 else "are"
+        found.findings.append(Finding(INFO, str(root), f"{plural(len(ignored), 'file')} in {root} {verb} neither "
+                                                       f"images nor labels, so ignored (e.g. {examples}).",
+                                      "non_image_files"))
     found.info.images = len(listing.images)
 
 
@@ -257,17 +259,19 @@ def _coco(found: Found, index: int, files: list[tuple[str, dict]], listing: List
             image = resolve_image(file_name, path, found.by_name)
             if image is None:
                 found.findings.append(Finding(
-                    ERROR, path, f"{path} lists image '{file_name}' with {plural(len(ann.shapes), 'label')}, but the image is "
-                                 f"not in {found.root}; copy it there or export the dataset again.", "missing_image"))
+                    ERROR, path, f"{path} lists image '{file_name}' with {plural(len(ann.shapes), 'label')}, but "
+                                 f"the image is not in {found.root}; copy it there or export the dataset again.",
+                    "missing_image"))
                 continue
             claimed.add(image)
             found.tasks.append(Task(index, image, path, None, split or split_of(image, found.root),
                                     side_of(image, found.root), ann=ann))
     unlisted = [p for p in listing.images if p not in claimed]
     if unlisted:
+        verb = "is" if len(unlisted) == 1 else "are"
         found.findings.append(Finding(INFO, str(found.root), f"{plural(len(unlisted), 'image')} in {found.root} "
-                                                             f"{'is' if len(unlisted) == 1 else 'are'} not listed in the "
-                                                             f"COCO file and ignored (e.g. {os.path.basename(unlisted[0])}).",
+                                                             f"{verb} not listed in the COCO file, so ignored (e.g. "
+                                                             f"{os.path.basename(unlisted[0])}).",
                                       "not_in_annotations"))
     found.info.format, found.info.title, found.info.names = "coco", "COCO JSON", names
     found.info.label_files = len(files)

@@ -81,7 +81,8 @@ def from_yaml(found: Found, index: int, yaml_path: Path, listing: Listing) -> No
     root = root if root.is_absolute() else (yaml_dir / root)
     if not root.is_dir():
         found.findings.append(Finding(WARNING, where, f"'path' in {where} points to {root}, which does not exist; "
-                                                      f"its folders are looked up next to the YAML instead.", "path_moved"))
+                                                      "its folders are looked up next to the YAML instead.",
+                                      "path_moved"))
         root = yaml_dir
     found.root = root
     images: list[tuple[str, str]] = []
@@ -112,7 +113,8 @@ def from_yaml(found: Found, index: int, yaml_path: Path, listing: Listing) -> No
     splits = sorted({s for _i, s in images}, key=["train", "val", "test"].index)
     found.info.format, found.info.title, found.info.names = "yolo", "YOLO (Ultralytics data.yaml)", names
     found.info.label_files = sum(1 for t in found.tasks if t.annotation)
-    found.info.reason = f"{yaml_path.name} lists {', '.join(splits) or 'no'} splits and {plural(len(names), 'class name')}"
+    found.info.reason = (f"{yaml_path.name} lists {', '.join(splits) or 'no'} splits and "
+                         f"{plural(len(names), 'class name')}")
     found.files = [i for i, _s in images] + [t.annotation for t in found.tasks if t.annotation] + [str(yaml_path)]
     found.info.images = len(images)
 

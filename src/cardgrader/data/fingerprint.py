@@ -17,8 +17,12 @@ def fingerprint(files: Iterable[Path], settings: dict[str, Any] | None = None, r
     digest = hashlib.sha256()
     entries = []
     for file in files:
-        st = os.stat(file)
         name = os.path.relpath(file, root) if root else str(Path(file).resolve())
+        try:
+            st = os.stat(file)
+        except OSError:  # gone since it was listed: that too is a change
+            entries.append(f"{name}\0missing")
+            continue
         entries.append(f"{name}\0{st.st_size}\0{st.st_mtime_ns}")
     for entry in sorted(entries):
         digest.update(entry.encode("utf-8", "surrogateescape"))

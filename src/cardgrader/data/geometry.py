@@ -135,7 +135,8 @@ def four_point_kind(points: Points, width: int, height: int) -> str:
 
 
 APPROXIMATION_NOTES = {
-    "box_as_polygon": "boxes became four-corner polygons; a box cannot follow a rotated card, so the outline is approximate",
+    "box_as_polygon": "boxes became four-corner polygons; a box cannot follow a rotated card, so the outline is "
+                      "approximate",
     "box_as_obb": "boxes became axis-aligned oriented boxes; their rotation is unknown, so they are approximate",
     "polygon_as_obb": "polygons became their smallest enclosing rotated rectangles",
 }

@@ -35,6 +35,15 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(found)
 
 
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or lies under it (links resolved)."""
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+        return True
+    except ValueError:
+        return False
+
+
 def jpeg_is_complete(path: Path) -> bool:
     """A JPEG ends with the EOI marker. Ultralytics rewrites JPEGs without it in place, so such a file
     must never be linked (only copied) into a dataset we train on: the user's original would change."""

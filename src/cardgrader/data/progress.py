@@ -1,9 +1,9 @@
 """Progress and cancellation for long dataset jobs, and the pool that runs them in parallel.
 
-A job takes `progress(done, total, message)` (called on the caller's thread when a stage starts, at
-most every 50 ms after that, and at the end of each stage) and `cancel`, a `threading.Event`: set it from any thread and the job raises
-`Cancelled` at the next chunk of work. The GUI runs the job on a worker thread and polls a queue that
-its progress callback fills.
+A job takes `progress(done, total, message)`, called on the caller's thread when a stage starts, at most
+every 50 ms after that, and at the end of each stage; and `cancel`, a `threading.Event`: set it from any
+thread and the job raises `Cancelled` at the next chunk of work. The GUI runs the job on a worker thread
+and polls a queue that its progress callback fills.
 """
 
 from __future__ import annotations

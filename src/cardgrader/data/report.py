@@ -22,9 +22,11 @@ def format_text(report: CheckReport, per_kind: int = 5) -> str:
         if source.names:
             lines.append(f"  classes {', '.join(source.names)}")
     c = report.counts
-    lines.append(f"Images  {c['images']} ({c['usable']} usable, {c['labelled']} labelled, {c['backgrounds']} backgrounds"
-                 f", {c['duplicates']} duplicates, {c['non_image_files']} other files ignored)")
-    lines.append(f"Labels  {c['shapes']}: {_counts(c['classes'])}" +
+    lines.append(f"Images  {c['images']} ({c['usable']} usable, {c['labelled']} labelled, {c['backgrounds']} "
+                 f"backgrounds, {c['duplicates']} duplicates, {c['non_image_files']} other files ignored)")
+    kept = sum(c["classes"].values())
+    scope = f"{kept} for {report.task}" if report.task else str(kept)
+    lines.append(f"Labels  {scope}: {_counts(c['classes'])}" +
                  (f" · left out: {_counts(c['left_out_classes'])}" if c["left_out_classes"] else ""))
     lines.append(f"Sides   {_counts(c['sides'])} · splits {_counts(c['splits'])}")
     parts = ", ".join(f"{name} {comp.score:.0f}" for name, comp in report.quality.components.items())

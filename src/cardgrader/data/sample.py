@@ -27,7 +27,7 @@ from cardgrader.data.scene import photograph
 from cardgrader.errors import ConfigError
 from cardgrader.vocabulary import SIDES, TASKS, default_classes
 
-SAMPLE_CLASSES = list(ALL_CLASSES)  # outer_border, inner_border, corner_sharp, corner_worn, edge_wear, scratch, dent, crease
+SAMPLE_CLASSES = list(ALL_CLASSES)  # borders, then corner_sharp/_worn, edge_wear, scratch, dent, crease
 
 
 @dataclass
@@ -90,7 +90,7 @@ def generate(out: str | Path, count: int = 20, seed: int = 0, side: str = "both"
         stem = f"card_{index:05d}_{card_side}"
         truth.image = f"images/{stem}.jpg"
         cv2.imwrite(str(out / truth.image), photo, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        rows = [(SAMPLE_CLASSES.index(cls), [c for x, y in poly for c in (min(1, max(0, x / w)), min(1, max(0, y / h)))])
+        rows = [(SAMPLE_CLASSES.index(cls), [min(1.0, max(0.0, c)) for x, y in poly for c in (x / w, y / h)])
                 for cls, poly in labels]
         yolo.write(out / "labels" / f"{stem}.txt", rows)
         return truth

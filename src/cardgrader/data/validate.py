@@ -51,14 +51,15 @@ def check_shapes(shapes: list[Shape], width: int, height: int, file: str) -> tup
             worst = high if high - 1 >= -low else low
             inside = area(clip(shape.points)) / max(area(shape.points), 1e-12)
             if inside >= 0.5:
-                findings.append(Finding(WARNING, file, f"{_where(shape, file)} reaches outside the image (to {worst:.3g}, "
-                                                       f"where 0–1 is inside); clipping to the edge "
+                findings.append(Finding(WARNING, file, f"{_where(shape, file)} reaches outside the image (to "
+                                                       f"{worst:.3g}, where 0–1 is inside); clipping to the edge "
                                                        "fixes it, and import does so.", "coords_clipped", _line(shape)))
             else:
-                pixels = " — it looks like pixels, but YOLO labels are fractions of the image size" if high > 2 else ""
+                pixels = (" — it looks like pixels, but YOLO labels are fractions of the image size"
+                          if high > 2 else "")
                 findings.append(Finding(ERROR, file, f"{_where(shape, file)} lies mostly outside the image (it "
-                                                     f"reaches {worst:.3g}, where 0–1 is inside{pixels}); clipping would not "
-                                                     "fix it, so correct the label.", "coords_out_of_range",
+                                                     f"reaches {worst:.3g}, where 0–1 is inside{pixels}); clipping "
+                                                     "would not fix it, so correct the label.", "coords_out_of_range",
                                         _line(shape)))
                 continue
         kept.append(shape)
@@ -77,8 +78,8 @@ def dataset_checks(items: list[ImageItem], sources: list[SourceInfo], task_class
     findings += _balance(classes, usable)
     backgrounds = [i for i in usable if not i.shapes]
     if usable and not any(i.shapes for i in usable):
-        findings.append(Finding(ERROR, "", f"None of the {len(usable)} usable images has a label; label them (e.g. with "
-                                           "LabelImg or X-AnyLabeling) or add their label files.", "no_labels"))
+        findings.append(Finding(ERROR, "", f"None of the {len(usable)} usable images has a label; label them (e.g. "
+                                           "with LabelImg or X-AnyLabeling) or add their label files.", "no_labels"))
     elif backgrounds:
         share = len(backgrounds) / len(usable)
         verb = "has" if len(backgrounds) == 1 else "have"
@@ -151,11 +152,12 @@ def _task_classes(classes: Counter, left_out: Counter, task_classes: list[str], 
     for label, count in sorted(left_out.items()):
         reasons[class_map.why_left_out(label, task_classes, border)].append(f"{label} ({count})")
     if reasons.get("unknown"):
-        out.append(Finding(WARNING, "", f"Class{'es' if len(reasons['unknown']) > 1 else ''} "
-                                        f"{', '.join(reasons['unknown'])} {'are' if len(reasons['unknown']) > 1 else 'is'} "
-                                        f"not among the {task} classes ({', '.join(task_classes)}) and will be left out; "
-                                        "map them in the class map (e.g. card → outer_border) to keep them.",
-                           "class_not_in_task"))
+        many = len(reasons["unknown"]) > 1
+        out.append(Finding(WARNING, "", f"Class{'es' if many else ''} {', '.join(reasons['unknown'])} "
+                                        f"{'are' if many else 'is'} not among the {task} classes "
+                                        f"({', '.join(task_classes)}) and will be left out; map "
+                                        f"{'them' if many else 'it'} in the class map (e.g. card → outer_border) "
+                                        "to keep the labels.", "class_not_in_task"))
     for why, text in (("border", f"left out for border type '{border}'"),
                       ("other_task", f"belong to other tasks than {task} and are left out"),
                       ("dropped", "are dropped by the class map")):
@@ -170,16 +172,16 @@ def _balance(classes: Counter, items: list[ImageItem]) -> list[Finding]:
         top, most = classes.most_common(1)[0]
         for name, count in sorted(classes.items()):
             if most and count == 0:
-                out.append(Finding(WARNING, "", f"There are no {name} examples, so the model cannot learn {name}; label "
-                                                "some or train without that class.", "class_missing"))
+                out.append(Finding(WARNING, "", f"There are no {name} examples, so the model cannot learn {name}; "
+                                                "label some or train without that class.", "class_missing"))
             elif most and count / most < BALANCE_RATIO:
                 out.append(Finding(WARNING, "", f"{name} has {count} examples against {most} of {top}; label more "
                                                 f"{name} for a balanced model.", "class_imbalance"))
     sides = Counter(i.side for i in items if i.side)
     if len(sides) == 2 and min(sides.values()) / max(sides.values()) < BALANCE_RATIO:
         few, many = sorted(sides, key=sides.get)
-        out.append(Finding(WARNING, "", f"Only {sides[few]} {few} photos against {sides[many]} {many}; add {few} photos "
-                                        f"or train a {many}-only model.", "side_imbalance"))
+        out.append(Finding(WARNING, "", f"Only {sides[few]} {few} photos against {sides[many]} {many}; add {few} "
+                                        f"photos or train a {many}-only model.", "side_imbalance"))
     elif items and not sides:
         out.append(Finding(INFO, "", "No file or folder name says front or back, so sides cannot be balanced; name "
                                      "them (e.g. fronts/, backs/ or card_001_back.jpg) to use --side.", "side_unknown"))

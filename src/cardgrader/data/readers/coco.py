@@ -34,7 +34,8 @@ def read(path: Path, data: dict | None = None) -> CocoFile:
     name = str(path)
     if data is None:
         data = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
-    categories = {c.get("id"): str(c.get("name", c.get("id"))) for c in data.get("categories") or [] if isinstance(c, dict)}
+    categories = {c.get("id"): str(c.get("name", c.get("id")))
+                  for c in data.get("categories") or [] if isinstance(c, dict)}
     out = CocoFile(Path(path), list(categories.values()))
     by_id: dict[object, Annotation] = {}
     for entry in data["images"]:
@@ -61,7 +62,8 @@ def read(path: Path, data: dict | None = None) -> CocoFile:
         if item.get("category_id") not in categories:
             target.findings.append(Finding(ERROR, name, f"{ref[0].upper()}{ref[1:]} in {name} uses category id "
                                                         f"{item.get('category_id')!r}, which 'categories' does not "
-                                                        "define; add the category or fix the id.", "class_out_of_range"))
+                                                        "define; add the category or fix the id.",
+                                           "class_out_of_range"))
             continue
         label = categories[item["category_id"]]
         shape = _shape(item, label, f"{ref} ('{label}')", name, target)

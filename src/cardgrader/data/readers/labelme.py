@@ -55,5 +55,6 @@ def read(path: str | Path, names: list[str] | None = None) -> Annotation:
         else:
             out.findings.append(Finding(
                 WARNING, name, f"Shape {index} ('{label}') in {name} is a {kind} with {len(points)} points, which "
-                               "cardgrader does not train on; redraw it as a polygon or rectangle.", "unsupported_shape"))
+                               "cardgrader does not train on; redraw it as a polygon or rectangle.",
+                "unsupported_shape"))
     return out
