@@ -36,7 +36,7 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
     report = progress or (lambda _f, _m: None)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    result = solve(images, directions, method=method, mask=mask,
+    result = solve(images, directions, method=method, mask=mask, residual=True,
                    progress=lambda f, m: report(SOLVE_SHARE * f, m))
     seconds["solve"] = time.perf_counter() - start
     report(SOLVE_SHARE, "integrating depth")

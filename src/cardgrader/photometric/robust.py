@@ -8,7 +8,8 @@ normal says are usable:
 
 - in front of the surface and not grazing (n . l above a floor, where real surfaces stop being
   Lambertian and shadows begin),
-- away from the mirror direction of the view, where glossy lobes sit,
+- away from the mirror direction of the view, where glossy lobes sit, when the lights there are
+  brighter than the fit (a matte pixel keeps them),
 - within a band around the fit: much darker means a cast shadow, much brighter a highlight.
 
 This is the outlier-rejection family evaluated on DiLiGenT (Wu et al. 2010; Ikehata et al. 2012,
@@ -27,10 +28,11 @@ from cardgrader.photometric.solvers import ROBUST_BLOCK, PhotometricResult, Prog
 @dataclass(frozen=True)
 class RobustSettings:
     grazing: float = 0.15  # lights with n . l below this are not used
-    mirror_deg: float = 30.0  # lights within this angle of the mirror direction are not used
+    mirror_deg: float = 25.0  # lights within this angle of the mirror direction are not used ...
+    gloss_excess: float = 0.05  # ... where they are brighter than the fit by this share (a glossy lobe)
     shadow_ratio: float = 0.6  # darker than this share of the fit: cast shadow
     highlight_ratio: float = 1.25  # brighter than this share of the fit: highlight
-    rounds: int = 3
+    rounds: int = 2
     min_lights: int = 6
 
 
@@ -63,25 +65,42 @@ def _weighted_fit(x: np.ndarray, w: np.ndarray, d: np.ndarray, pairs: np.ndarray
     return out
 
 
-def _refine_weights(x: np.ndarray, b: np.ndarray, d: np.ndarray, s: RobustSettings) -> np.ndarray:
+def _usable(x: np.ndarray, b: np.ndarray, d: np.ndarray, s: RobustSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(lights usable by the band and grazing rules, lights in the mirror cone), both (B, N) bool."""
     rho = np.sqrt(np.einsum("ij,ij->i", b, b))[:, None]
     normal = b / np.maximum(rho, 1e-12)
     nl = normal @ d.T  # (B, N): n . l
-    keep = nl > s.grazing
-    # The mirror direction of the view (0, 0, 1) about n is r = 2 n_z n - v, so r . l = 2 n_z (n . l) - l_z.
-    keep &= nl * (2.0 * normal[:, 2:3]) < np.float32(np.cos(np.radians(s.mirror_deg))) + d[:, 2]
     fit = nl * rho
+    keep = nl > s.grazing
     keep &= x > fit * np.float32(s.shadow_ratio)
     keep &= x < fit * np.float32(s.highlight_ratio)
-    return keep.astype(np.float32)
+    # The mirror direction of the view (0, 0, 1) about n is r = 2 n_z n - v, so r . l = 2 n_z (n . l) - l_z.
+    cone = nl * (2.0 * normal[:, 2:3]) >= np.float32(np.cos(np.radians(s.mirror_deg))) + d[:, 2]
+    return keep, cone
+
+
+def _glossy(x: np.ndarray, b_outside: np.ndarray, cone: np.ndarray, d: np.ndarray, s: RobustSettings) -> np.ndarray:
+    """Pixels whose mirror-cone lights are brighter than the fit from the other lights predicts.
+
+    On a matte pixel the cone's lights are as good as any, and dropping them would leave only oblique
+    ones, where matte falloff departs from Lambert's cosine most; so only glossy pixels lose them."""
+    fit = np.clip(b_outside @ d.T, 0.0, None)
+    excess = np.where(cone, x - fit, 0.0).sum(axis=1)
+    return excess > s.gloss_excess * np.maximum(np.where(cone, fit, 0.0).sum(axis=1), 1e-12)
 
 
 def _solve_block(x: np.ndarray, d: np.ndarray, pairs: np.ndarray, pinv: np.ndarray, s: RobustSettings
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     w = np.ones_like(x)
     b = x @ pinv  # the plain least-squares fit is close enough to tell shadows and highlights apart
+    glossy = None
     for _ in range(s.rounds):
-        w_new = _refine_weights(x, b, d, s)
+        keep, cone = _usable(x, b, d, s)
+        if glossy is None:  # decided once, against a fit that has not seen the cone
+            outside = (keep & ~cone).astype(np.float32)
+            enough = outside.sum(axis=1) >= s.min_lights
+            glossy = enough & _glossy(x, _weighted_fit(x, np.where(enough[:, None], outside, w), d, pairs), cone, d, s)
+        w_new = (keep & ~(cone & glossy[:, None])).astype(np.float32)
         enough = w_new.sum(axis=1) >= s.min_lights
         w = np.where(enough[:, None], w_new, w)
         b = _weighted_fit(x, w, d, pairs)
@@ -102,20 +121,25 @@ def solve_robust(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.n
     d32 = d.astype(np.float32)
     pairs = _pairs(d).astype(np.float32)
     pinv = np.linalg.pinv(d).T.astype(np.float32)
-    g32 = gain.astype(np.float32)
+    g32 = None if np.all(gain == 1.0) else gain.astype(np.float32)
+    fits = np.empty((index.size, 3), np.float32)  # b = albedo * normal, per solved pixel
+    rms = np.empty(index.size, np.float32)
+    share = np.empty(index.size, np.float32)
+    blocks = range(0, index.size, ROBUST_BLOCK)
+    for k, start in enumerate(blocks):
+        stop = min(index.size, start + ROBUST_BLOCK)
+        x = np.ascontiguousarray(flat[:, index[start:stop]].T)  # (B, N): one pixel's lights per row
+        if g32 is not None:
+            x *= g32
+        fits[start:stop], rms[start:stop], share[start:stop] = _solve_block(x, d32, pairs, pinv, s)
+        if k % 16 == 15:
+            report(stop / index.size, "solving normals (robust)")
+    rho = np.sqrt(np.einsum("ij,ij->i", fits, fits))
     normals = np.zeros((h * w, 3), np.float32)
-    albedo = np.zeros(h * w, np.float32)
-    residual = np.zeros(h * w, np.float32)
-    used = np.zeros(h * w, np.float32)
-    for start in range(0, index.size, ROBUST_BLOCK):
-        pix = index[start:start + ROBUST_BLOCK]
-        x = np.ascontiguousarray(flat[:, pix].T) * g32  # (B, N)
-        b, rms, share = _solve_block(x, d32, pairs, pinv, s)
-        rho = np.linalg.norm(b, axis=1)
-        normals[pix] = b / np.maximum(rho, 1e-20)[:, None]
-        albedo[pix] = rho
-        residual[pix] = rms
-        used[pix] = share
-        report(min(1.0, (start + pix.size) / max(index.size, 1)), "solving normals (robust)")
-    return PhotometricResult(normals.reshape(h, w, 3), albedo.reshape(h, w), residual.reshape(h, w), mask, "robust",
-                             used.reshape(h, w))
+    normals[index] = fits / np.maximum(rho, 1e-20)[:, None]
+    planes = []
+    for values in (rho, rms, share):
+        plane = np.zeros(h * w, np.float32)
+        plane[index] = values
+        planes.append(plane.reshape(h, w))
+    return PhotometricResult(normals.reshape(h, w, 3), planes[0], planes[1], mask, "robust", planes[2])

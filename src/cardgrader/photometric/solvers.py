@@ -37,19 +37,28 @@ class PhotometricResult:
 
     residual: root-mean-square misfit of the Lambertian model over the lights the solver used, in the
     units of the normalised images (same as albedo); high where the surface is not explained (specular,
-    shadowed, or a sharp defect).
+    shadowed, or a sharp defect). `robust` always has it; `l2` computes it when asked (`residual=True`),
+    since it adds a quarter to the memory traffic of an otherwise bandwidth-bound solve.
     """
 
     normals: np.ndarray  # (H, W, 3), unit length, x right, y up, z toward the camera
     albedo: np.ndarray  # (H, W)
-    residual: np.ndarray  # (H, W)
+    residual: np.ndarray | None  # (H, W)
     mask: np.ndarray  # (H, W) bool, the pixels solved
     method: str
     used_fraction: np.ndarray | None = None  # robust: share of the lights each pixel kept
 
 
-def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+def worker_threads() -> int:
+    """Threads for block work: the idle cores, up to 4. The l2 solve is bound by memory bandwidth, and
+    on a machine whose cores are busy extra threads only queue behind the other work (measured: 1.5x
+    slower on a loaded 2-core box), so a busy machine gets one."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        busy = 0.0
+    return max(1, min(4, int(cores - busy)))
 
 
 def check_directions(directions: np.ndarray, count: int) -> np.ndarray:
@@ -75,11 +84,12 @@ def check_directions(directions: np.ndarray, count: int) -> np.ndarray:
 
 
 def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: np.ndarray | None = None,
-          intensities: np.ndarray | None = None, progress: Progress | None = None) -> PhotometricResult:
+          intensities: np.ndarray | None = None, progress: Progress | None = None,
+          residual: bool = False) -> PhotometricResult:
     """Solve photometric stereo on `images` (N, H, W) float32 lit from `directions` (N, 3).
 
     `intensities` (N,) divides each image by its light's brightness; `mask` (H, W) limits the solve;
-    `progress(fraction, message)` is called as blocks finish.
+    `progress(fraction, message)` is called as blocks finish; `residual` asks l2 for the misfit too.
     """
     if method not in METHODS:
         raise ConfigError(f"Unknown method {method!r}; use one of {', '.join(METHODS)}.", field="method")
@@ -102,7 +112,7 @@ def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: 
                             f"{images.shape[2]}x{images.shape[1]}; they must match.")
     report = progress or (lambda _f, _m: None)
     if method == "l2":
-        result = _solve_l2(images, d, 1.0 / scale, mask, report)
+        result = _solve_l2(images, d, 1.0 / scale, mask, report, residual)
     else:
         from cardgrader.photometric.robust import solve_robust
 
@@ -112,24 +122,25 @@ def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: 
 
 
 def _solve_l2(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.ndarray | None,
-              report: Progress) -> PhotometricResult:
+              report: Progress, with_residual: bool) -> PhotometricResult:
     n, h, w = images.shape
     pixels = h * w
     flat = images.reshape(n, pixels)
     # One product per block gives b = pinv(L) I' and what the residual needs, with the light gains
     # folded into the matrix instead of dividing the images. The misfit I' - L b lies in the left null
     # space of L: with few lights (N - 3 <= 3) project on a basis U of it, |r| = |U^T I'|; with many,
-    # |r|^2 = |I'|^2 - |Q^T I'|^2 (Q an orthonormal basis of L's columns) is cheaper.
+    # |r|^2 = |I'|^2 - |Q^T I'|^2 (Q an orthonormal basis of L's columns) is cheaper. The 1/N of the
+    # root-mean-square is folded in as well.
     u, _s, _vt = np.linalg.svd(d, full_matrices=True)
     few = n - 3 <= 3
-    extra = u[:, 3:].T if few else u[:, :3].T
-    rows = (np.vstack([np.linalg.pinv(d), extra]) * gain[None, :]).astype(np.float32)
-    gain2 = (gain ** 2).astype(np.float32)
-    unit_gain = bool(np.all(gain == 1.0))
+    extra = (u[:, 3:].T if few else u[:, :3].T) / np.sqrt(n)
+    rows = (np.vstack([np.linalg.pinv(d), extra] if with_residual else [np.linalg.pinv(d)]) * gain[None, :]).astype(np.float32)
+    gain2 = (gain ** 2 / n).astype(np.float32)
     normals = np.empty((h, w, 3), np.float32)
     albedo = np.empty((h, w), np.float32)
-    residual = np.empty((h, w), np.float32)
-    flat_normals, flat_albedo, flat_residual = normals.reshape(pixels, 3), albedo.reshape(pixels), residual.reshape(pixels)
+    residual = np.empty((h, w), np.float32) if with_residual else None
+    flat_normals, flat_albedo = normals.reshape(pixels, 3), albedo.reshape(pixels)
+    flat_residual = residual.reshape(pixels) if with_residual else None
     starts = range(0, pixels, L2_BLOCK)
     done = [0]
     scratch = threading.local()
@@ -144,34 +155,26 @@ def _solve_l2(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.ndar
         fit, tmp = scratch.fit[:, :count], scratch.tmp[:count]
         np.dot(rows, block, out=fit) if count == L2_BLOCK else np.copyto(fit, rows @ block)
         b, e = fit[:3], fit[3:]
-        res = flat_residual[start:stop]
-        np.einsum("ij,ij->j", e, e, out=res)
-        if not few:
-            if unit_gain:
-                np.einsum("ij,ij->j", block, block, out=tmp)
+        if with_residual:
+            res = flat_residual[start:stop]
+            if len(e) == 1:
+                np.abs(e[0], out=res)
+            elif few:
+                np.sqrt(np.einsum("ij,ij->j", e, e, out=res), out=res)
             else:
-                np.einsum("ij,ij,i->j", block, block, gain2, out=tmp)
-            np.subtract(tmp, res, out=res)
-            np.maximum(res, 0, out=res)
-        res *= np.float32(1.0 / n)
-        np.sqrt(res, out=res)
+                np.einsum("ij,ij,i->j", block, block, gain2, out=res)
+                res -= np.einsum("ij,ij->j", e, e, out=tmp)
+                np.sqrt(np.maximum(res, 0, out=res), out=res)
         a = flat_albedo[start:stop]
-        np.multiply(b[0], b[0], out=a)
-        np.multiply(b[1], b[1], out=tmp)
-        a += tmp
-        np.multiply(b[2], b[2], out=tmp)
-        a += tmp
-        np.sqrt(a, out=a)
-        np.maximum(a, _TINY, out=tmp)
-        np.divide(1.0, tmp, out=tmp)
-        b *= tmp
+        np.sqrt(np.einsum("ij,ij->j", b, b, out=a), out=a)
+        np.divide(b, np.maximum(a, _TINY, out=tmp), out=b)
         cv2.merge([b[0].reshape(1, count), b[1].reshape(1, count), b[2].reshape(1, count)],
                   flat_normals[start:stop].reshape(1, count, 3))
         done[0] += 1
         if done[0] % 64 == 0:
             report(done[0] / len(starts), "solving normals (l2)")
 
-    threads = _threads()
+    threads = worker_threads()
     if threads > 1 and len(starts) > 1:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(work, starts))
@@ -182,7 +185,8 @@ def _solve_l2(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.ndar
         outside = ~mask
         normals[outside] = 0
         albedo[outside] = 0
-        residual[outside] = 0
+        if residual is not None:
+            residual[outside] = 0
     else:
         mask = np.ones((h, w), bool)
     return PhotometricResult(normals, albedo, residual, mask, "l2")

@@ -58,8 +58,9 @@ def sphere(size: int = 128, radius: float = 0.45) -> tuple[np.ndarray, np.ndarra
     return (z * r).astype(np.float64), normals, mask
 
 
-def bumps(size: int = 128, count: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A blobby relief (Gaussian hills and pits on a low dome) that casts shadows: (height, normals, mask)."""
+def bumps(size: int = 128, count: int = 12, seed: int = 0, relief: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A blobby relief (Gaussian hills and pits on a low dome) that casts shadows: (height, normals, mask).
+    `relief` scales the hills and pits; 2 or more gives deep folds like a statue's."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     c = (size - 1) / 2.0
@@ -67,7 +68,7 @@ def bumps(size: int = 128, count: int = 12, seed: int = 0) -> tuple[np.ndarray, 
     for _ in range(count):
         cx, cy = rng.uniform(0.15, 0.85, 2) * size
         s = rng.uniform(0.04, 0.1) * size
-        amp = rng.choice([-1, 1]) * rng.uniform(0.6, 1.4) * s
+        amp = relief * rng.choice([-1, 1]) * rng.uniform(0.6, 1.4) * s
         height += amp * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * s * s))
     return height, normals_from_height(height), np.ones((size, size), bool)
 
@@ -98,7 +99,8 @@ def _segment_distance(xx: np.ndarray, yy: np.ndarray, p0: np.ndarray, p1: np.nda
 
 def card(height_px: int = 160, width_px: int = 120, dents: int = 2, scratches: int = 2, creases: int = 0,
          warp: float = 0.08, printed: bool = True, seed: int = 0) -> SyntheticCard:
-    """A warped card (a gentle saddle and bow) with planted dents, scratches and creases.
+    """A warped card (a gentle saddle and bow) with planted dents, scratches and creases (fewer when
+    the card has no clear room left for one: planted defects never touch).
 
     Dents are smooth round pits, scratches thin straight grooves, creases long sharp folds across the
     card; `warp` is the bow's rise as a fraction of the card width. The printed albedo carries shapes
@@ -112,29 +114,34 @@ def card(height_px: int = 160, width_px: int = 120, dents: int = 2, scratches: i
     defects: list[PlantedDefect] = []
     margin = 0.12
     placed: list[tuple[float, float, float]] = []
-
     crease_lines = [(rng.uniform(0.3, 0.7) * h, rng.uniform(-0.15, 0.15)) for _ in range(creases)]
 
-    def free_spot(radius: float) -> tuple[float, float]:
-        """A centre clear of the edges, of the other defects and of the creases."""
+    def free_spot(radius: float) -> tuple[float, float] | None:
+        """A centre clear of the edges, of the other defects and of the creases (None: the card is full)."""
         for _ in range(200):
             cx, cy = rng.uniform(margin * w + radius, (1 - margin) * w - radius), rng.uniform(margin * h + radius, (1 - margin) * h - radius)
             clear = all(np.hypot(cx - px, cy - py) > radius + pr + 6 for px, py, pr in placed)
             if clear and all(abs(cy - (row + tilt * (cx - w / 2))) > radius + 8 for row, tilt in crease_lines):
-                break
-        placed.append((cx, cy, radius))
-        return cx, cy
+                placed.append((cx, cy, radius))
+                return cx, cy
+        return None
 
     for _ in range(dents):
         radius = rng.uniform(0.05, 0.08) * min(h, w)
-        cx, cy = free_spot(radius * 1.6)
+        spot = free_spot(radius * 1.6)
+        if spot is None:
+            continue
+        cx, cy = spot
         depth = rng.uniform(0.25, 0.4) * radius
         height -= depth * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (radius / 2) ** 2))
         r = int(np.ceil(radius * 1.1))
         defects.append(PlantedDefect("dent", (int(cx - r), int(cy - r), int(cx + r), int(cy + r)), float(depth)))
     for _ in range(scratches):
         length = rng.uniform(0.25, 0.4) * min(h, w)
-        cx, cy = free_spot(length / 2)
+        spot = free_spot(length / 2)
+        if spot is None:
+            continue
+        cx, cy = spot
         angle = rng.uniform(0, np.pi)
         half = np.array([np.cos(angle), np.sin(angle)]) * length / 2
         p0, p1 = np.array([cx, cy]) - half, np.array([cx, cy]) + half
@@ -188,11 +195,19 @@ def cast_shadows(height: np.ndarray, direction: np.ndarray, max_steps: int | Non
 
 
 def shade(normals: np.ndarray, directions: np.ndarray, albedo: np.ndarray | float = 1.0, specular: float = 0.0,
-          roughness: float = 0.3, fresnel: float = 0.04) -> np.ndarray:
-    """Radiance (N, H, W) of a Lambertian + Cook-Torrance (GGX, Smith, Schlick) surface, no shadows cast."""
+          roughness: float = 0.3, fresnel: float = 0.04, diffuse_roughness: float = 0.0) -> np.ndarray:
+    """Radiance (N, H, W) of a diffuse + Cook-Torrance (GGX, Smith, Schlick) surface, no shadows cast.
+
+    The diffuse term is Lambertian, or Oren-Nayar with `diffuse_roughness` (sigma, radians) for matte
+    surfaces that are flatter than Lambert's cosine.
+    """
     n = normals.astype(np.float64)
     out = np.empty((len(directions),) + n.shape[:2])
     nv = np.clip(n[..., 2], 1e-4, None)
+    s2 = diffuse_roughness ** 2
+    on_a, on_b = 1 - 0.5 * s2 / (s2 + 0.33), 0.45 * s2 / (s2 + 0.09)
+    theta_r = np.arccos(np.clip(nv, -1, 1))
+    view_t = VIEW - nv[..., None] * n  # the view direction projected on the tangent plane
     a2 = roughness ** 4  # alpha = roughness^2, the usual perceptual mapping
     k = (roughness + 1) ** 2 / 8
     g_v = nv / (nv * (1 - k) + k)
@@ -200,6 +215,13 @@ def shade(normals: np.ndarray, directions: np.ndarray, albedo: np.ndarray | floa
         nl = n @ l
         lit = np.clip(nl, 0, None)
         value = np.asarray(albedo) * lit
+        if diffuse_roughness:
+            theta_i = np.arccos(np.clip(nl, -1, 1))
+            light_t = l - nl[..., None] * n
+            cos_phi = np.sum(light_t * view_t, axis=-1) / np.maximum(
+                np.linalg.norm(light_t, axis=-1) * np.linalg.norm(view_t, axis=-1), 1e-9)
+            alpha, beta = np.maximum(theta_i, theta_r), np.minimum(theta_i, theta_r)
+            value = value * (on_a + on_b * np.clip(cos_phi, 0, None) * np.sin(alpha) * np.tan(beta))
         if specular:
             hvec = (l + VIEW) / np.linalg.norm(l + VIEW)
             nh = np.clip(n @ hvec, 0, 1)
@@ -224,12 +246,13 @@ class Capture:
 
 def render(height: np.ndarray | None, normals: np.ndarray, mask: np.ndarray, directions: np.ndarray,
            albedo: np.ndarray | float = 0.8, specular: float = 0.0, roughness: float = 0.3, noise: float = 0.0,
-           shadows: bool = True, ambient: float = 0.0, bits: int | None = None, seed: int = 0) -> Capture:
+           shadows: bool = True, ambient: float = 0.0, bits: int | None = None, seed: int = 0,
+           diffuse_roughness: float = 0.0) -> Capture:
     """Render a capture of a surface. `noise` is the standard deviation of additive noise (image range
     0-1); `bits` quantises like an 8- or 16-bit camera; values clip at 1 like a saturated sensor."""
     rng = np.random.default_rng(seed)
     directions = np.asarray(directions, np.float64)
-    radiance = shade(normals, directions, albedo, specular, roughness)
+    radiance = shade(normals, directions, albedo, specular, roughness, diffuse_roughness=diffuse_roughness)
     if shadows and height is not None:
         for i, l in enumerate(directions):
             radiance[i][cast_shadows(height, l)] = 0.0
