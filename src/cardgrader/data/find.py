@@ -70,10 +70,17 @@ def words(path: str | Path) -> list[str]:
     return _WORDS.findall(str(path).lower())
 
 
+def relative(path: str | Path, root: str | Path) -> str:
+    """`path` relative to `root` (a plain string cut when it lies inside, which is the common case)."""
+    path, root = str(path), str(root).rstrip(os.sep)
+    if path.startswith(root + os.sep):
+        return path[len(root) + 1:]
+    return os.path.relpath(path, root)
+
+
 def split_of(path: str | Path, root: Path) -> str | None:
     """The split a file's folders name (`train`, `valid`, `test`…), relative to the dropped folder."""
-    rel = os.path.relpath(path, root)
-    for part in reversed(Path(rel).parts[:-1]):
+    for part in reversed(relative(path, root).split(os.sep)[:-1]):
         if part.lower() in SPLIT_WORDS:
             return SPLIT_WORDS[part.lower()]
     return None
@@ -81,8 +88,12 @@ def split_of(path: str | Path, root: Path) -> str | None:
 
 def side_of(path: str | Path, root: Path) -> str | None:
     """`front` or `back` when the file or folder name says so (`card_001_back.jpg`, `fronts/…`)."""
-    found = {SIDE_WORDS[w] for w in words(os.path.relpath(path, root)) if w in SIDE_WORDS}
+    found = {SIDE_WORDS[w] for w in words(relative(path, root)) if w in SIDE_WORDS}
     return found.pop() if len(found) == 1 else None
+
+
+def stem(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def list_folder(root: Path, recursive: bool = True) -> Listing:
@@ -151,8 +162,8 @@ def _file(found: Found, index: int, path: Path, find_yolo) -> None:
     elif suffix in (".json", ".xml"):
         solo = Listing(images=here.images, **{suffix[1:]: [str(path)]})
     elif layout.is_image(path):
-        stem = os.path.join(str(path.parent), path.stem)
-        same = [p for p in here.txt + here.xml + here.json if os.path.splitext(p)[0] == stem]
+        base = os.path.join(str(path.parent), path.stem)
+        same = [p for p in here.txt + here.xml + here.json if os.path.splitext(p)[0] == base]
         ultralytics = layout.label_path_for(path)
         solo = Listing(images=[str(path)], txt=[p for p in same if p.endswith(".txt")] +
                        ([str(ultralytics)] if ultralytics.is_file() else []),
@@ -253,7 +264,7 @@ def _coco(found: Found, index: int, files: list[tuple[str, dict]], listing: List
         annotations += parsed.annotations
         found.findings += parsed.findings
         names += [n for n in parsed.names if n not in names]
-        split = SPLIT_WORDS.get(next((w for w in reversed(words(os.path.relpath(path, found.root)))
+        split = SPLIT_WORDS.get(next((w for w in reversed(words(relative(path, found.root)))
                                       if w in SPLIT_WORDS), ""), None)
         for file_name, ann in parsed.images:
             image = resolve_image(file_name, path, found.by_name)
@@ -283,12 +294,12 @@ def _per_image(found: Found, index: int, reader: str, files: list[str], listing:
     """VOC and LabelMe: one annotation file per image, matched by file name or by the image it names."""
     by_stem: dict[str, list[str]] = {}
     for image in listing.images:
-        by_stem.setdefault(Path(image).stem.lower(), []).append(image)
+        by_stem.setdefault(stem(image).lower(), []).append(image)
     claimed: set[str] = set()
     for path in files:
-        stem = Path(path).stem.lower()
-        same_dir = [p for p in by_stem.get(stem, []) if os.path.dirname(p) == os.path.dirname(path)]
-        matches = same_dir or by_stem.get(stem, [])
+        key = stem(path).lower()
+        same_dir = [p for p in by_stem.get(key, []) if os.path.dirname(p) == os.path.dirname(path)]
+        matches = same_dir or by_stem.get(key, [])
         image = matches[0] if len(matches) == 1 else None
         if image:
             claimed.add(image)

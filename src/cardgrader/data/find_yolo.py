@@ -15,7 +15,7 @@ import yaml
 
 from cardgrader.data import layout
 from cardgrader.data.find import (NAME_FILES, SPECIAL_TXT, Found, Listing, Task, add_backgrounds, fail,
-                                  list_folder, read_names_file, side_of, split_of)
+                                  list_folder, read_names_file, side_of, split_of, stem)
 from cardgrader.data.model import ERROR, WARNING, Finding, plural
 
 YAML_NAMES = ("data.yaml", "dataset.yaml")
@@ -100,8 +100,8 @@ def from_yaml(found: Found, index: int, yaml_path: Path, listing: Listing) -> No
                            if layout.is_image(Path(line))]
     claimed = {}
     for image, split in images:
-        label = layout.label_path_for(Path(image))
-        has_label = label.is_file()
+        label = layout.label_file_for(image)
+        has_label = os.path.isfile(label)
         claimed[str(label)] = True
         found.tasks.append(Task(index, image, str(label) if has_label else None, "yolo" if has_label else None, split,
                                 side_of(image, root), names=names))
@@ -125,7 +125,7 @@ def from_folder(found: Found, index: int, listing: Listing) -> None:
     label_set = set(labels)
     by_stem: dict[str, list[str]] = {}
     for path in labels:
-        by_stem.setdefault(Path(path).stem.lower(), []).append(path)
+        by_stem.setdefault(stem(path).lower(), []).append(path)
     named = _names(root, listing)
     names = named[0] if named else None
     rules: Counter = Counter()
@@ -153,13 +153,13 @@ def from_folder(found: Found, index: int, listing: Listing) -> None:
 
 
 def _match(image: str, label_set: set[str], by_stem: dict[str, list[str]]) -> tuple[str | None, str | None]:
-    ultralytics = str(layout.label_path_for(Path(image)))
+    ultralytics = layout.label_file_for(image)
     beside = os.path.splitext(image)[0] + ".txt"
     if ultralytics != beside and ultralytics in label_set:
         return ultralytics, "layout"
     if beside in label_set:
         return beside, "flat"
-    matches = by_stem.get(Path(image).stem.lower(), [])
+    matches = by_stem.get(stem(image).lower(), [])
     return (matches[0], "stem") if len(matches) == 1 else (None, None)
 
 

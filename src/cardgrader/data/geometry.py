@@ -29,11 +29,10 @@ def box_from_center(cx: float, cy: float, w: float, h: float) -> Points:
 def area(points: Points, width: float = 1.0, height: float = 1.0) -> float:
     """Polygon area (shoelace) in pixels² when given the image size, else in normalised units."""
     total = 0.0
-    n = len(points)
-    for i in range(n):
-        x0, y0 = points[i]
-        x1, y1 = points[(i + 1) % n]
+    x0, y0 = points[-1]
+    for x1, y1 in points:
         total += x0 * y1 - x1 * y0
+        x0, y0 = x1, y1
     return abs(total) / 2 * width * height
 
 
@@ -41,15 +40,14 @@ def is_rectangle(points: Points, width: float, height: float, tol_deg: float = R
     """Four corners whose angles are all within `tol_deg` of 90° in pixels."""
     if len(points) != 4:
         return False
-    px = [(x * width, y * height) for x, y in points]
-    limit = math.sin(math.radians(tol_deg))
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
+    edges = [((x1 - x0) * width, (y1 - y0) * height), ((x2 - x1) * width, (y2 - y1) * height),
+             ((x3 - x2) * width, (y3 - y2) * height), ((x0 - x3) * width, (y0 - y3) * height)]
+    limit = math.sin(math.radians(tol_deg)) ** 2
     for i in range(4):
-        ax, ay = px[i]
-        bx, by = px[(i + 1) % 4]
-        cx, cy = px[(i + 2) % 4]
-        u, v = (bx - ax, by - ay), (cx - bx, cy - by)
-        nu, nv = math.hypot(*u), math.hypot(*v)
-        if nu == 0 or nv == 0 or abs(u[0] * v[0] + u[1] * v[1]) / (nu * nv) > limit:
+        (ux, uy), (vx, vy) = edges[i], edges[(i + 1) % 4]
+        dot, uu, vv = ux * vx + uy * vy, ux * ux + uy * uy, vx * vx + vy * vy
+        if uu == 0 or vv == 0 or dot * dot > limit * uu * vv:  # |cos| of the corner over sin(tol)
             return False
     return True
 

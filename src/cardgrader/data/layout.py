@@ -16,12 +16,22 @@ def is_image(path: Path) -> bool:
 
 def label_path_for(image: Path) -> Path:
     """Where Ultralytics looks for an image's label: the last `images` folder becomes `labels`, `.txt` suffix."""
-    parts = list(Path(image).parts)
-    for i in range(len(parts) - 2, -1, -1):
-        if parts[i] == "images":
-            parts[i] = "labels"
-            break
-    return Path(*parts).with_suffix(".txt")
+    return Path(label_file_for(str(image)))
+
+
+def label_file_for(image: str) -> str:
+    """`label_path_for` on plain strings, for scanning thousands of paths."""
+    folder, name = os.path.split(image)
+    marker = os.sep + "images"
+    if folder == "images" or folder.endswith(marker):
+        folder = folder[: len(folder) - len("images")] + "labels"
+    else:
+        cut = folder.rfind(marker + os.sep)
+        if cut < 0 and folder.startswith("images" + os.sep):
+            folder = "labels" + folder[len("images"):]
+        elif cut >= 0:
+            folder = folder[:cut] + os.sep + "labels" + folder[cut + len(marker):]
+    return os.path.join(folder, os.path.splitext(name)[0] + ".txt")
 
 
 def list_images(folder: Path) -> list[Path]:

@@ -27,13 +27,13 @@ def read(path: str | Path, names: list[str] | None) -> Annotation:
         return unreadable(name, "a label file", "it is not UTF-8 text")
     shapes: list[Shape] = []
     findings: list[Finding] = []
-    seen: set[tuple[float, ...]] = set()
+    seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), 1):
         parts = line.split()
         if not parts:
             continue
         try:
-            values = [float(v) for v in parts]
+            values = list(map(float, parts))
         except ValueError:
             word = next(p for p in parts if not _is_number(p))
             findings.append(Finding(ERROR, name, f"Line {number} of {name} has '{word[:20]}' where a number should "
@@ -48,7 +48,7 @@ def read(path: str | Path, names: list[str] | None) -> Annotation:
         if len(coords) == 4:
             kind, points = BOX, box_from_center(*coords)
         elif len(coords) >= 6 and len(coords) % 2 == 0:
-            kind, points = POLYGON, [[coords[i], coords[i + 1]] for i in range(0, len(coords), 2)]
+            kind, points = POLYGON, list(map(list, zip(coords[::2], coords[1::2])))
         else:
             findings.append(Finding(ERROR, name, f"Line {number} of {name} has {len(values)} numbers; {ROW_HELP}.",
                                     "malformed_row", number))
@@ -59,14 +59,14 @@ def read(path: str | Path, names: list[str] | None) -> Annotation:
                              f"classes (ids 0–{len(names) - 1}); fix the id or add the class name.",
                 "class_out_of_range", number))
             continue
-        key = tuple(values)
+        key = " ".join(parts)
         if key in seen:
             findings.append(Finding(WARNING, name, f"Line {number} of {name} repeats an earlier row; the copy is "
                                                    "ignored.", "duplicate_row", number))
             continue
         seen.add(key)
         label = names[cid] if names is not None else str(cid)
-        quoted = line.strip() if len(line.strip()) <= 40 else line.strip()[:38] + "…"
+        quoted = key if len(key) <= 40 else key[:38] + "…"
         shapes.append(Shape(kind, label, points, class_id=cid, ref=f"line {number} ('{quoted}')"))
     kinds = {s.kind for s in shapes}
     if len(kinds) > 1:
