@@ -175,6 +175,18 @@ def test_bad_images_are_left_out_and_duplicates_kept_together(odd_dir, tmp_path)
     assert names["karte 4 front.jpg"] == names["copy of karte 4 front.jpg"]
 
 
+def test_an_image_listed_in_two_splits_is_imported_once(odd_dir, tmp_path):
+    for i in range(3):
+        fx.image(odd_dir / "images" / f"{i}.jpg", seed=i)
+        fx.yolo_rows([(0, fx.yolo_box(*KNOWN_BOX))], odd_dir / "labels" / f"{i}.txt")
+    (odd_dir / "data.yaml").write_text("train: images\nval: images\nnames: [card]\n", encoding="utf-8")
+    report = check([odd_dir])
+    assert [f.code for f in report.warnings] == ["duplicate_across_splits"] * 3
+    assert "is listed in both train and val" in report.warnings[0].message
+    result = import_dataset([odd_dir], tmp_path / "out", arch="detect", task="border", border="outer")
+    assert sum(result.images.values()) == 3
+
+
 def test_default_destination_is_the_apps_datasets_folder(odd_dir):
     labelme_source(odd_dir, n=2)
     result = import_dataset([odd_dir], arch="segment", task="centering")

@@ -149,7 +149,11 @@ def _select(report: CheckReport, targets: list[str], side: str,
             class_map: ClassMap) -> tuple[list[tuple[ImageItem, list[Shape]]], int, list[str]]:
     """Usable images of the chosen side, with their shapes mapped onto the target classes."""
     chosen, left_out, other_classes_only = [], 0, 0
+    seen: set[str] = set()
     for item in report.items:
+        if item.image in seen:  # listed twice (e.g. a YAML whose val is its train folder)
+            continue
+        seen.add(item.image)
         if not item.usable or (side != "both" and item.side not in (side, None)):
             left_out += 1
             continue

@@ -113,7 +113,12 @@ def _duplicates(items: list[ImageItem]) -> list[Finding]:
     for group in groups.values():
         first = group[0]
         for other in group[1:]:
-            if other.split and first.split and other.split != first.split:
+            if other.image == first.image:
+                out.append(Finding(WARNING, other.image, f"{other.image} is listed in both {first.split} and "
+                                                         f"{other.split}, so validation would score an image the model "
+                                                         "trained on; import keeps it once, in one split.",
+                                   "duplicate_across_splits"))
+            elif other.split and first.split and other.split != first.split:
                 out.append(Finding(WARNING, other.image, f"{other.image} ({other.split}) is the same photo as "
                                                          f"{first.image} ({first.split}), so validation would score an "
                                                          "image the model trained on; import keeps both in one split.",
