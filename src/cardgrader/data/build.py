@@ -88,7 +88,10 @@ def import_dataset(sources: list[str | Path], out: str | Path | None = None, arc
     fp = fingerprint([Path(f) for fd in found for f in fd.files], settings)
     previous = _manifest(dest)
     if not force and previous.get("fingerprint") == fp and (dest / "data.yaml").is_file():
-        return ImportResult(**{**previous["result"], "reused": True, "report": None})
+        try:
+            return ImportResult(**{**previous["result"], "reused": True, "report": None})
+        except (KeyError, TypeError):  # a manifest from another version: build again
+            pass
 
     report = report_for(scan(sources, progress, cancel, workers, found=found), task, border, classes, class_map)
     chosen, left_out, notes = _select(report, targets, side, class_map)
@@ -97,8 +100,8 @@ def import_dataset(sources: list[str | Path], out: str | Path | None = None, arc
     if len(chosen) < 2:
         raise DataError(f"Only one image from {', '.join(map(str, sources))} can be imported; training needs at least "
                         "two (one to train on, one to validate with).")
-    splits = split.assign([i for i, _s in chosen], ratios, seed,
-                          stratum=lambda item: (item.side or "", tuple(sorted({s.label for s in item.shapes}))))
+    strata = {item.image: (item.side or "", tuple(sorted({s.label for s in shapes}))) for item, shapes in chosen}
+    splits = split.assign([i for i, _s in chosen], ratios, seed, stratum=lambda item: strata[item.image])
     counts = Counter(splits)
     result = ImportResult(str(dest / "data.yaml"), str(dest), arch, task, border, side, targets,
                           {s: counts[s] for s in SPLITS if counts[s]}, {}, fp, False, notes, left_out, report)
