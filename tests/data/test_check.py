@@ -93,3 +93,20 @@ def test_bad_arguments_are_config_errors(sample):
         check([sample], task="grading")
     with pytest.raises(ConfigError, match="at least one"):
         check([])
+
+
+def test_duplicates_are_identical_bytes_not_just_equal_keys(tmp_path):
+    from . import formats as fx
+
+    big = fx.image(tmp_path / "a.png", w=400, h=300)
+    (tmp_path / "b.png").write_bytes(big.read_bytes())
+    data = bytearray(big.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, head and tail: the fast key collides, the bytes do not
+    (tmp_path / "c.png").write_bytes(bytes(data))
+    for name in ("a", "b", "c"):
+        fx.yolo_rows([(0, [0.5, 0.5, 0.2, 0.2])], tmp_path / f"{name}.txt")
+    report = check([tmp_path])
+    [finding] = [f for f in report.findings if f.code == "duplicate_image"]
+    assert finding.file.endswith("b.png") and "a.png" in finding.message
+    digests = {i.image[-5:]: i.digest for i in report.items}
+    assert digests["a.png"] == digests["b.png"] != digests["c.png"]

@@ -1,19 +1,23 @@
 """Look at one image file without decoding its pixels: size, format, EXIF orientation, completeness and a
-content hash. JPEG and PNG headers are parsed directly (the common case, and fast); other formats go
-through Pillow. A file is read once, so hashing and checking cost one read.
+content key. JPEG and PNG headers are parsed directly from the file's first and last bytes (the common
+case, and fast); other formats go through Pillow.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from cardgrader.data.model import ERROR, WARNING, Finding
 
 MIN_SIDE = 10  # Ultralytics rejects images smaller than this
+PEEK = 16 * 1024  # bytes read from each end of a file when that is enough
+HEADER_LIMIT = 512 * 1024  # JPEG headers with large EXIF blocks and thumbnails fit in this
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_END = b"IEND\xaeB`\x82"
@@ -35,23 +39,48 @@ class ImageProbe:
 
 
 def probe(path: str | Path) -> ImageProbe:
-    """Size, format, orientation, hash and problems of one image file; never raises for bad files."""
+    """Size, format, orientation, hash and problems of one image file; never raises for bad files.
+
+    Only the first and last 16 KiB are read when they tell everything (the usual case, even for
+    multi-megabyte phone photos); the hash is then a fast key over size, head and tail, and `validate`
+    compares the full bytes of any files that share one before calling them duplicates.
+    """
     name = str(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            head = handle.read(PEEK)
+            size = os.fstat(handle.fileno()).st_size
+            if size > len(head):
+                handle.seek(-PEEK, os.SEEK_END)
+                tail = handle.read(PEEK)
+            else:
+                tail = head
     except OSError as exc:
         return _bad(name, "unreadable_image", f"{name} cannot be read ({exc.strerror or type(exc).__name__}); "
                                               "check its permissions or remove it.")
-    if not data:
+    if not head:
         return _bad(name, "empty_image", f"{name} is empty (0 bytes); copy the photo again or remove the file.")
-    result = ImageProbe(digest=hashlib.sha1(data).hexdigest(), findings=[])
-    if data[:2] == b"\xff\xd8":
-        _jpeg(data, name, result)
-    elif data[:8] == _PNG_SIGNATURE:
-        _png(data, name, result)
+    whole = head if len(head) >= size else None
+
+    def load(limit: int = -1) -> bytes:
+        """More of the file: its first `limit` bytes, or all of it."""
+        nonlocal whole
+        if whole is not None:
+            return whole
+        with open(path, "rb") as again:
+            data = again.read(limit)
+        if limit < 0 or len(data) >= size:
+            whole = data
+        return data
+
+    crc = zlib.crc32(head) if tail is head else zlib.crc32(tail, zlib.crc32(head))
+    result = ImageProbe(digest=f"{size:x}-{crc:08x}", findings=[])
+    if head[:2] == b"\xff\xd8":
+        _jpeg(head, tail, load, name, result)
+    elif head[:8] == _PNG_SIGNATURE:
+        _png(head, tail, name, result)
     else:
-        _other(data, name, result)
+        _other(load(), name, result)
     if result.width and (result.width < MIN_SIDE or result.height < MIN_SIDE):
         result.findings.append(Finding(ERROR, name, f"{name} is only {result.width}×{result.height} pixels; "
                                                     f"images need at least {MIN_SIDE} pixels a side.", "tiny_image"))
@@ -62,16 +91,29 @@ def probe(path: str | Path) -> ImageProbe:
     return result
 
 
+def same_bytes(paths: list[str]) -> list[list[str]]:
+    """Files grouped by identical content (for confirming duplicates that share a fast key)."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                key = hashlib.sha1(handle.read()).hexdigest()
+        except OSError:
+            key = path
+        groups.setdefault(key, []).append(path)
+    return list(groups.values())
+
+
 def _bad(name: str, code: str, message: str, digest: str = "") -> ImageProbe:
     return ImageProbe(digest=digest, complete=False, findings=[Finding(ERROR, name, message, code)])
 
 
-def _jpeg(data: bytes, name: str, result: ImageProbe) -> None:
-    result.format = "jpeg"
-    n, i, sos = len(data), 2, -1
+def _jpeg_header(data: bytes, result: ImageProbe) -> int:
+    """Read size and orientation from the markers before the scan data; returns where the scan starts, or -1."""
+    n, i = len(data), 2
     while i + 4 <= n:
         if data[i] != 0xFF:
-            break
+            return -1
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
@@ -85,19 +127,28 @@ def _jpeg(data: bytes, name: str, result: ImageProbe) -> None:
         elif marker == 0xE1 and data[i + 4:i + 10] == b"Exif\x00\x00":
             result.orientation = _exif_orientation(data[i + 10:i + 2 + length])
         elif marker == 0xDA:
-            sos = i
-            break
+            return i
         i += 2 + length
+    return -1
+
+
+def _jpeg(head: bytes, tail: bytes, load, name: str, result: ImageProbe) -> None:
+    result.format = "jpeg"
+    sos = _jpeg_header(head, result)
+    for limit in (HEADER_LIMIT, -1):  # large EXIF blocks: the header goes on past the first bytes read
+        if sos >= 0 or tail is head:
+            break
+        sos = _jpeg_header(load(limit), result)
     if sos < 0 or not result.width:
         result.findings.append(Finding(ERROR, name, f"{name} is not a readable JPEG (its header is damaged or cut "
                                                     "short); export the photo again or remove it.", "unreadable_image"))
         result.width = result.height = 0
         result.complete = False
         return
-    if data.endswith(b"\xff\xd9"):
+    if tail.endswith(b"\xff\xd9"):
         return
     result.complete = False
-    if data.rfind(b"\xff\xd9", sos) > 0:
+    if load().rfind(b"\xff\xd9", sos) > 0:
         result.findings.append(Finding(
             WARNING, name, f"{name} has extra bytes after the end of its JPEG data; it is copied, not linked, "
                            "when a dataset is built.", "jpeg_trailing_data"))
@@ -122,15 +173,15 @@ def _exif_orientation(tiff: bytes) -> int:
     return 1
 
 
-def _png(data: bytes, name: str, result: ImageProbe) -> None:
+def _png(head: bytes, tail: bytes, name: str, result: ImageProbe) -> None:
     result.format = "png"
-    if len(data) < 24 or data[12:16] != b"IHDR":
+    if len(head) < 24 or head[12:16] != b"IHDR":
         result.findings.append(Finding(ERROR, name, f"{name} is not a readable PNG (its header is damaged); "
                                                     "export it again or remove it.", "unreadable_image"))
         result.complete = False
         return
-    result.width, result.height = struct.unpack(">II", data[16:24])
-    if not data.rstrip(b"\x00").endswith(_PNG_END):
+    result.width, result.height = struct.unpack(">II", head[16:24])
+    if not tail.rstrip(b"\x00").endswith(_PNG_END):
         result.complete = False
         result.findings.append(Finding(ERROR, name, f"{name} is truncated (the PNG ends before its end chunk); "
                                                     "copy or export it again.", "truncated_image"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from cardgrader.data import imagefile
 from cardgrader.data.classmap import ClassMap
 from cardgrader.data.geometry import area, clip
 from cardgrader.data.model import BOX, ERROR, INFO, POLYGON, WARNING, Finding, ImageItem, Shape, SourceInfo, plural
@@ -104,13 +105,28 @@ def dataset_checks(items: list[ImageItem], sources: list[SourceInfo], task_class
     return findings, counts
 
 
+def _confirmed(group: list[ImageItem]) -> list[list[ImageItem]]:
+    """Split items that share a fast content key into groups of truly identical bytes; items of a group
+    that differs from the first get their own key, so equal keys always mean identical photos."""
+    paths = list(dict.fromkeys(i.image for i in group))
+    if len(paths) == 1:
+        return [group]
+    clusters = []
+    for number, same in enumerate(imagefile.same_bytes(paths)):
+        members = [i for i in group if i.image in same]
+        for item in members if number else []:
+            item.digest = f"{item.digest}#{number}"
+        clusters.append(members)
+    return clusters
+
+
 def _duplicates(items: list[ImageItem]) -> list[Finding]:
     groups: dict[str, list[ImageItem]] = defaultdict(list)
     for item in items:
         if item.digest:
             groups[item.digest].append(item)
     out = []
-    for group in groups.values():
+    for group in (c for g in groups.values() if len(g) > 1 for c in _confirmed(g)):
         first = group[0]
         for other in group[1:]:
             if other.image == first.image:
