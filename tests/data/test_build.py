@@ -25,7 +25,7 @@ from tests.conftest import tree_digest
 from . import formats as fx
 from .formats import BOX as KNOWN_BOX
 from .formats import POLYGON as KNOWN_POLYGON
-from .formats import H, W, box_corners, rotated_rect, same_points
+from .formats import box_corners, rotated_rect, same_points
 
 
 def labelme_source(root: Path, n: int = 6) -> Path:

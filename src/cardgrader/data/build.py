@@ -29,7 +29,7 @@ from cardgrader.data.check import report_for, validate_choice
 from cardgrader.data.classmap import ClassMap, task_classes
 from cardgrader.data.fingerprint import fingerprint
 from cardgrader.data.geometry import APPROXIMATION_NOTES, convert
-from cardgrader.data.layout import SPLITS, is_inside, jpeg_is_complete
+from cardgrader.data.layout import SPLITS, is_inside, link_or_copy
 from cardgrader.data.model import CheckReport, ImageItem, Shape
 from cardgrader.data.progress import ProgressFn, Reporter, parallel_map
 from cardgrader.data.readers import yolo
@@ -255,14 +255,7 @@ def _unique_names(images: list[str]) -> list[str]:
 
 def _write_one(job: tuple) -> list[str]:
     item, shapes, split_name, name, staging, arch = job
-    image_dst = staging / "images" / split_name / name
-    if jpeg_is_complete(Path(item.image)):
-        try:
-            os.link(item.image, image_dst)
-        except OSError:
-            shutil.copyfile(item.image, image_dst)
-    else:
-        shutil.copyfile(item.image, image_dst)
+    link_or_copy(item.image, staging / "images" / split_name / name)
     rows, notes = [], []
     for shape in shapes:
         coords, note = convert(shape, arch, item.width, item.height)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 # The image suffixes Ultralytics trains on (ultralytics.data.utils.IMG_FORMATS), lower case, with the dot.
@@ -52,6 +53,18 @@ def is_inside(path: Path, folder: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def link_or_copy(src: str | Path, dst: str | Path) -> None:
+    """Hard-link an image into a dataset we train on, or copy it: across devices, and always for a JPEG
+    without its end marker (Ultralytics re-saves those, which must never reach the user's original)."""
+    if jpeg_is_complete(Path(src)):
+        try:
+            os.link(src, dst)
+            return
+        except OSError:
+            pass
+    shutil.copyfile(src, dst)
 
 
 def jpeg_is_complete(path: Path) -> bool:
