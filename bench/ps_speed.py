@@ -72,7 +72,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    print(f"CPU cores: {os.cpu_count()}")
+    from cardgrader.photometric.solvers import worker_threads
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"CPU cores: {os.cpu_count()}, load average {load:.1f}; l2 runs on {worker_threads()} thread(s)")
     l2_against_copy(args.rounds)
     robust_seconds(max(3, args.rounds // 2))
 

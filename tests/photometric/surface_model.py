@@ -21,9 +21,9 @@ class TrainedModel:
 
 
 def trained_surface_model(tmp_path_factory: pytest.TempPathFactory, epochs: int = 1, count: int = 12,
-                          size: int = 96) -> TrainedModel:
+                          size: int = 96, batch: int = 4) -> TrainedModel:
     """Train (or reuse) a detect model with the classes scratch, dent, crease in its own data dir."""
-    key = f"{epochs}-{count}-{size}"
+    key = f"{epochs}-{count}-{size}-{batch}"
     if key in _TRAINED:
         return _TRAINED[key]
     root = tmp_path_factory.mktemp(f"surface-model-{key}")
@@ -36,7 +36,7 @@ def trained_surface_model(tmp_path_factory: pytest.TempPathFactory, epochs: int 
         engine = Engine()
         try:
             config = TrainingConfig(task="surface", arch="detect", data=str(data), epochs=epochs, imgsz=size,
-                                    batch=4, plots=False, workers=0, augment="light", patience=0)
+                                    batch=batch, plots=False, workers=0, augment="light", patience=0)
             run_id = engine.start(config)
             status = engine.wait(run_id, timeout=600)
         finally:

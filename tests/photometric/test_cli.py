@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from cardgrader.cli import main
+from cardgrader.commands.ps import ProgressLine
 from cardgrader.photometric import synthetic
 from tests.conftest import tree_digest
 from tests.photometric.test_capture import BAD_INPUTS, bad_capture
@@ -113,3 +115,19 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
                              "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip() == f"cardgrader: The capture folder {tmp_path / 'missing'} does not exist or is not a folder."
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_redraws_on_a_terminal_and_stays_silent_otherwise():
+    terminal, pipe = FakeTerminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        line = ProgressLine(True, stream)
+        for fraction in (0.0, 0.5, 1.0):
+            line(fraction, "solving normals (robust)")
+        line.close()
+    assert "\r[############............]  50.0% solving normals (robust)" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\x1b[K") and pipe.getvalue() == ""

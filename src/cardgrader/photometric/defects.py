@@ -52,6 +52,7 @@ class DefectRegion:
     depth_px: float  # how far below (positive) or above (negative) the smooth surface it goes
     mean_deviation_deg: float
     peak_deviation_deg: float
+    misfit: float | None = None  # mean photometric residual / albedo: how badly Lambert explains it
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -112,8 +113,10 @@ def _kind(length: float, width: float, short_side: int) -> str:
 
 
 def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.ndarray | None = None,
-                 settings: DefectSettings | None = None) -> DefectMap:
-    """Defect mask, regions and integrity score of a card's normal map."""
+                 settings: DefectSettings | None = None, residual: np.ndarray | None = None,
+                 albedo: np.ndarray | None = None) -> DefectMap:
+    """Defect mask, regions and integrity score of a card's normal map. With `depth` each region gets a
+    depth; with the solver's `residual` and `albedo`, how far its shading is from Lambertian."""
     s = settings or DefectSettings()
     h, w = normals.shape[:2]
     card = np.ones((h, w), bool) if mask is None else np.asarray(mask, bool)
@@ -131,6 +134,9 @@ def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.
     binary = ((deviation > threshold) & inner).astype(np.uint8)
     binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     binary = (_fill_holes(binary) & inner).astype(np.uint8)
+    misfit = None
+    if residual is not None and albedo is not None:
+        misfit = residual / np.maximum(albedo, 1e-6)
     relief = None
     if depth is not None:
         relief = depth - _masked_blur(depth.astype(np.float32), card, sigma)
@@ -158,6 +164,7 @@ def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.
             area_px=area, centroid=[round(float(centroids[label][0]), 1), round(float(centroids[label][1]), 1)],
             length_px=round(float(length), 1), width_px=round(float(width), 1), depth_px=round(depth_px, 3),
             mean_deviation_deg=round(float(dev.mean()), 2), peak_deviation_deg=round(float(dev.max()), 2),
+            misfit=None if misfit is None else round(float(misfit[y:y + bh, x:x + bw][pixels].mean()), 4),
         ))
     card_area = int(card.sum())
     return DefectMap(keep[labels], deviation, regions, integrity_score(regions, card_area), threshold, card_area, s)

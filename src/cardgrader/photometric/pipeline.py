@@ -46,7 +46,7 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
     seconds["depth"] = time.perf_counter() - start
     report(SOLVE_SHARE + DEPTH_SHARE, "mapping defects")
     start = time.perf_counter()
-    defects = find_defects(result.normals, card, depth, defect_settings)
+    defects = find_defects(result.normals, card, depth, defect_settings, result.residual, result.albedo)
     seconds["defects"] = time.perf_counter() - start
     report(1.0, "done")
     return Analysis(result, depth, shaded(result.normals), defects, {k: round(v, 3) for k, v in seconds.items()})

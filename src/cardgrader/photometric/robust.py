@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cardgrader.photometric.solvers import ROBUST_BLOCK, PhotometricResult, Progress
+from cardgrader.photometric.solvers import PhotometricResult, Progress
+
+ROBUST_BLOCK = 1024  # pixels per block: a block's pixels x lights stay in cache across the rounds
 
 
 @dataclass(frozen=True)

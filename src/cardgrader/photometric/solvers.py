@@ -27,7 +27,6 @@ Progress = Callable[[float, str], None]
 # Pixels per block: the block's planes stay in cache, and OpenBLAS runs a product this small on the
 # calling thread (larger ones fan out to its own threads, which costs more than it saves here).
 L2_BLOCK = 16384
-ROBUST_BLOCK = 1024  # pixels x lights per block stay in cache across the rounds
 _TINY = np.float32(1e-20)
 
 
