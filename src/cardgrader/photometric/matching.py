@@ -2,8 +2,9 @@
 
 Two boxes describe the same defect when they overlap enough: intersection over union at least
 `MIN_IOU`, or the smaller box mostly inside the larger (`MIN_COVER` of its area). The second rule keeps
-a thin scratch's tight region matched to a loose box drawn around it. Pairs are made greedily, best
-overlap first, each box used once.
+a thin scratch's tight region matched to a loose box drawn around it. `match` pairs greedily, best
+overlap first, each box used once (for counting found defects); `support` only asks whether each box
+has any partner (two boxes a model draws on one scratch are both backed by it).
 """
 
 from __future__ import annotations
@@ -43,10 +44,6 @@ class Matching:
     unmatched_first: list[int]
     unmatched_second: list[int]
 
-    def precision(self, count_first: int) -> float | None:
-        """Share of the first set that found a partner (None when the first set is empty)."""
-        return len(self.pairs) / count_first if count_first else None
-
 
 def match(first: Sequence[Box], second: Sequence[Box]) -> Matching:
     candidates = []
@@ -64,3 +61,13 @@ def match(first: Sequence[Box], second: Sequence[Box]) -> Matching:
             pairs.append((i, j))
     return Matching(sorted(pairs), [i for i in range(len(first)) if i not in used_a],
                     [j for j in range(len(second)) if j not in used_b])
+
+
+def support(first: Sequence[Box], second: Sequence[Box]) -> tuple[list[bool], list[bool]]:
+    """For each box of each set: does some box of the other set describe the same defect?"""
+    first_ok, second_ok = [False] * len(first), [False] * len(second)
+    for i, a in enumerate(first):
+        for j, b in enumerate(second):
+            if same_defect(a, b):
+                first_ok[i] = second_ok[j] = True
+    return first_ok, second_ok

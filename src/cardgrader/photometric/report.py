@@ -2,8 +2,9 @@
 
 Into the output folder: `normals.npy` (H, W, 3 float32, x right, y up, z to the camera), `albedo.npy`,
 `depth.npy` (pixels toward the camera), `residual.npy`, `normal_map.png` (the usual RGB encoding, 128 =
-0), `shaded.png` (raking-light rendering), `defects.png` (defect regions over the shaded rendering) and
-`report.json` (the numbers, the integrity score and its definition, the file list).
+0), `shaded.png` (raking-light rendering), `defects.png` (defect regions over the shaded rendering, drawn
+at least 480 px on its short side so its labels stay readable) and `report.json` (the numbers, the
+integrity score and its definition, the file list).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cardgrader import __version__
 from cardgrader.photometric.pipeline import Analysis
 
 KIND_COLOURS = {"dent": (60, 60, 255), "scratch": (0, 200, 255), "crease": (255, 80, 200)}  # BGR
+MIN_CANVAS = 480  # pictures with boxes and labels are drawn at least this big
 OUTPUTS = ("normals.npy", "albedo.npy", "depth.npy", "residual.npy", "normal_map.png", "shaded.png",
            "defects.png", "report.json")
 
@@ -38,9 +40,19 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR) if array.ndim == 2 else array.copy()
 
 
+def canvas_for(image: np.ndarray, min_side: int = MIN_CANVAS) -> tuple[np.ndarray, int]:
+    """A BGR canvas of the image, enlarged by a whole factor when small so labels stay readable."""
+    canvas = to_bgr(image)
+    scale = max(1, int(np.ceil(min_side / max(1, min(canvas.shape[:2])))))
+    if scale > 1:
+        canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    return canvas, scale
+
+
 def draw_box(canvas: np.ndarray, box: Sequence[float], colour: tuple[int, int, int], label: str = "",
-             dashed: bool = False) -> None:
-    x0, y0, x1, y1 = (int(round(v)) for v in box)
+             dashed: bool = False, scale: int = 1) -> None:
+    """A box given in image pixels, on a canvas `scale` times the image's size."""
+    x0, y0, x1, y1 = (int(round(v * scale + (scale - 1) * (i >= 2))) for i, v in enumerate(box))
     thickness = max(1, min(canvas.shape[:2]) // 300)
     if dashed:
         for a, b in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
@@ -69,8 +81,9 @@ def defects_image(analysis: Analysis) -> np.ndarray:
         tint[y0:y1 + 1, x0:x1 + 1][sub] = KIND_COLOURS[r.kind]
     hit = analysis.defects.mask
     canvas[hit] = (0.45 * canvas[hit] + 0.55 * tint[hit]).astype(np.uint8)
+    canvas, scale = canvas_for(canvas)
     for r in regions:
-        draw_box(canvas, r.bbox, KIND_COLOURS[r.kind], f"{r.id} {r.kind}")
+        draw_box(canvas, r.bbox, KIND_COLOURS[r.kind], f"{r.id} {r.kind}", scale=scale)
     return canvas
 
 

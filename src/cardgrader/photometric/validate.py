@@ -2,9 +2,9 @@
 
 The capture is solved and its defect map made; the model runs on one picture of the same card (the
 albedo by default, or one of the lit images, or the shaded rendering); its detections and the PS defect
-regions are paired by location (`matching`). Reported: the model's precision against PS (share of its
-detections PS supports), its recall (share of PS regions it found), the PS regions it missed, the
-detections PS does not support, and how often paired kinds agree. Results go to the app's data dir
+regions are compared by location (`matching`). Reported: the model's precision against PS (share of its
+detections that overlap a PS region), its recall (share of PS regions some detection overlaps), the PS
+regions it missed, the detections PS does not support, and how often the kinds of paired boxes agree. Results go to the app's data dir
 (the run's `validations/` folder, or `validations/` under the data dir for a model outside a run),
 never into the capture folder.
 """
@@ -25,14 +25,13 @@ from cardgrader import paths
 from cardgrader.errors import ConfigError
 from cardgrader.models.package import ModelPackage, resolve_model
 from cardgrader.photometric.capture import load_capture, read_image
-from cardgrader.photometric.matching import match
+from cardgrader.photometric.matching import match, support
 from cardgrader.photometric.pipeline import Analysis, analyse_capture
-from cardgrader.photometric.report import draw_box, to_bgr
+from cardgrader.photometric.report import canvas_for, draw_box
 from cardgrader.photometric.solvers import Progress
 from cardgrader.vocabulary import TASK_CLASSES
 
 SURFACE_CLASSES = TASK_CLASSES["surface"]
-PICTURES = ("albedo", "shaded")
 MATCHED, MISSED, UNSUPPORTED = (80, 200, 80), (40, 40, 255), (0, 165, 255)  # BGR
 
 
@@ -108,8 +107,12 @@ def validate(model: str | Path | ModelPackage, capture_folder: str | Path, *, li
     report_progress(0.85, "running the model")
     detections = predict(package, [picture], conf=conf)[0]
     regions = analysis.defects.regions
-    pairing = match([d.box for d in detections], [r.bbox for r in regions])
+    boxes, region_boxes = [d.box for d in detections], [r.bbox for r in regions]
+    supported, found = support(boxes, region_boxes)
+    pairing = match(boxes, region_boxes)  # one detection per region, for kinds
     kinds_agree = sum(detections[i].class_name == regions[j].kind for i, j in pairing.pairs)
+    missed = [j for j, ok in enumerate(found) if not ok]
+    unsupported = [i for i, ok in enumerate(supported) if not ok]
     report = {
         "model": package.describe(),
         "capture": str(Path(capture_folder).resolve()),
@@ -119,14 +122,15 @@ def validate(model: str | Path | ModelPackage, capture_folder: str | Path, *, li
         "conf": conf,
         "ps_regions": len(regions),
         "detections": len(detections),
-        "matched": len(pairing.pairs),
-        "precision": None if not detections else round(len(pairing.pairs) / len(detections), 4),
-        "recall": None if not regions else round(len(pairing.pairs) / len(regions), 4),
+        "supported_detections": sum(supported),
+        "found_regions": sum(found),
+        "precision": None if not detections else round(sum(supported) / len(detections), 4),
+        "recall": None if not regions else round(sum(found) / len(regions), 4),
         "kind_agreement": None if not pairing.pairs else round(kinds_agree / len(pairing.pairs), 4),
         "integrity": round(analysis.defects.integrity, 1),
         "pairs": [{"detection": detections[i].to_json(), "region": regions[j].to_json()} for i, j in pairing.pairs],
-        "missed_regions": [regions[j].to_json() for j in pairing.unmatched_second],
-        "unsupported_detections": [detections[i].to_json() for i in pairing.unmatched_first],
+        "missed_regions": [regions[j].to_json() for j in missed],
+        "unsupported_detections": [detections[i].to_json() for i in unsupported],
         "definitions": {
             "precision": "share of the model's detections that overlap a PS defect region",
             "recall": "share of PS defect regions that overlap a detection",
@@ -134,14 +138,13 @@ def validate(model: str | Path | ModelPackage, capture_folder: str | Path, *, li
         },
     }
     folder = output_folder(package, Path(capture_folder))
-    canvas = to_bgr(picture)
-    for i, j in pairing.pairs:
-        draw_box(canvas, regions[j].bbox, MATCHED, dashed=True)
-        draw_box(canvas, detections[i].box, MATCHED, f"{detections[i].class_name} {detections[i].confidence:.2f}")
-    for j in pairing.unmatched_second:
-        draw_box(canvas, regions[j].bbox, MISSED, f"missed {regions[j].kind}", dashed=True)
-    for i in pairing.unmatched_first:
-        draw_box(canvas, detections[i].box, UNSUPPORTED, f"{detections[i].class_name}?")
+    canvas, scale = canvas_for(picture)
+    for j, region in enumerate(regions):
+        colour, label = (MATCHED, "") if found[j] else (MISSED, f"missed {region.kind}")
+        draw_box(canvas, region.bbox, colour, label, dashed=True, scale=scale)
+    for i, d in enumerate(detections):
+        colour, label = (MATCHED, f"{d.class_name} {d.confidence:.2f}") if supported[i] else (UNSUPPORTED, f"{d.class_name}?")
+        draw_box(canvas, d.box, colour, label, scale=scale)
     cv2.imwrite(str(folder / "overlay.png"), canvas)
     report["outputs"] = {"report": str(folder / "validation.json"), "overlay": str(folder / "overlay.png")}
     (folder / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
