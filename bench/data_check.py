@@ -94,7 +94,7 @@ def main() -> None:
         print(f"round {round_}: ours {times['ours'][-1]:.3f} s, theirs {times['theirs'][-1]:.3f} s", flush=True)
     a, b = statistics.median(times["ours"]), statistics.median(times["theirs"])
     print(f"{opts.count} photos {size[0]}×{size[1]} with labels, {os.cpu_count()} CPUs")
-    print(f"  ours   (full check, {default_workers()} threads):                 median {a:.3f} s  "
+    print(f"  ours   (full check, {default_workers()} reading thread(s)):       median {a:.3f} s  "
           f"({1000 * a / opts.count:.3f} ms a photo)")
     print(f"  theirs (verify_image_label, ThreadPool({NUM_THREADS})): median {b:.3f} s  "
           f"({1000 * b / opts.count:.3f} ms a photo)")

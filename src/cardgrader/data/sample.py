@@ -10,6 +10,7 @@ ready-to-train dataset through `data import`, so samples and users' data go thro
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -95,7 +96,8 @@ def generate(out: str | Path, count: int = 20, seed: int = 0, side: str = "both"
         yolo.write(out / "labels" / f"{stem}.txt", rows)
         return truth
 
-    truths = parallel_map(one, list(range(count)), Reporter(progress, cancel), "Drawing sample cards", workers)
+    threads = workers or min(8, os.cpu_count() or 2)  # drawing is numpy and OpenCV work, which frees the GIL
+    truths = parallel_map(one, list(range(count)), Reporter(progress, cancel), "Drawing sample cards", threads)
     (out / "classes.txt").write_text("\n".join(SAMPLE_CLASSES) + "\n", encoding="utf-8")
     (out / "truth.json").write_text(json.dumps([asdict(t) for t in truths], indent=1), encoding="utf-8")
     return truths
