@@ -22,8 +22,6 @@ from cardgrader.photometric.pipeline import Analysis
 
 KIND_COLOURS = {"dent": (60, 60, 255), "scratch": (0, 200, 255), "crease": (255, 80, 200)}  # BGR
 MIN_CANVAS = 480  # pictures with boxes and labels are drawn at least this big
-OUTPUTS = ("normals.npy", "albedo.npy", "depth.npy", "residual.npy", "normal_map.png", "shaded.png",
-           "defects.png", "report.json")
 
 
 def normal_map_image(normals: np.ndarray) -> np.ndarray:
@@ -94,7 +92,8 @@ def summary(analysis: Analysis, capture_info: dict[str, Any] | None = None) -> d
         "method": result.method,
         "pixels": int(inside.sum()),
         "mean_albedo": round(float(result.albedo[inside].mean()), 5) if inside.any() else None,
-        "mean_residual": round(float(result.residual[inside].mean()), 6) if inside.any() else None,
+        "mean_residual": round(float(result.residual[inside].mean()), 6)
+        if inside.any() and result.residual is not None else None,
     }
     if result.used_fraction is not None and inside.any():
         normals_info["mean_lights_used"] = round(float(result.used_fraction[inside].mean()), 4)
@@ -117,14 +116,19 @@ def write_outputs(analysis: Analysis, out: str | Path, capture_info: dict[str, A
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = analysis.result
-    np.save(out / "normals.npy", result.normals)
-    np.save(out / "albedo.npy", result.albedo)
-    np.save(out / "depth.npy", analysis.depth)
-    np.save(out / "residual.npy", result.residual)
-    cv2.imwrite(str(out / "normal_map.png"), normal_map_image(result.normals))
-    cv2.imwrite(str(out / "shaded.png"), analysis.shaded)
-    cv2.imwrite(str(out / "defects.png"), defects_image(analysis))
+    arrays = {"normals.npy": result.normals, "albedo.npy": result.albedo, "depth.npy": analysis.depth,
+              "residual.npy": result.residual}
+    pictures = {"normal_map.png": normal_map_image(result.normals), "shaded.png": analysis.shaded,
+                "defects.png": defects_image(analysis)}
+    written = []
+    for name, array in arrays.items():
+        if array is not None:
+            np.save(out / name, array)
+            written.append(name)
+    for name, picture in pictures.items():
+        cv2.imwrite(str(out / name), picture)
+        written.append(name)
     report = summary(analysis, capture_info)
-    report["outputs"] = {name: str(out / name) for name in OUTPUTS}
+    report["outputs"] = {name: str(out / name) for name in [*written, "report.json"]}
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     return report

@@ -98,6 +98,8 @@ def validate(model: str | Path | ModelPackage, capture_folder: str | Path, *, li
     """Run `model` on the capture in `capture_folder` and compare it with the PS defect map."""
     from cardgrader.models.predict import predict
 
+    if not 0.0 <= conf <= 1.0:
+        raise ConfigError(f"The confidence threshold must be from 0 to 1; got {conf}.", field="conf")
     package = model if isinstance(model, ModelPackage) else resolve_model(model)
     check_surface_model(package)
     report_progress = progress or (lambda _f, _m: None)
