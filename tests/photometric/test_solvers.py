@@ -78,6 +78,16 @@ def test_error_bounds_on_harder_cards(card, name, lights, render, l2_bound, robu
         assert robust < l2, name
 
 
+def test_robust_leaves_out_cast_shadows_even_on_a_rig_with_few_lights(card):
+    """Eight lamps low around the card: dents and grooves shadow each other; robust keeps at least three."""
+    lights = synthetic.ring_lights(8, 12, 10)
+    capture = synthetic.render(card.height, card.normals, card.mask, lights, albedo=card.albedo, noise=0.003, seed=2)
+    l2 = synthetic.angular_error(solve(capture.images, lights, "l2").normals, card.normals)
+    robust = synthetic.angular_error(solve(capture.images, lights, "robust").normals, card.normals)
+    assert np.percentile(robust, 99) < 0.5 * np.percentile(l2, 99)
+    assert robust.mean() < l2.mean()
+
+
 def diligent_like(shape: str, specular: float, roughness: float):
     height, normals, mask = synthetic.sphere(64) if shape == "sphere" else synthetic.bumps(64, seed=3)
     return synthetic.render(height, normals, mask, synthetic.grid_lights(), albedo=0.5, specular=specular,

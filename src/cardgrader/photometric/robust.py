@@ -37,7 +37,7 @@ class RobustSettings:
     shadow_ratio: float = 0.6  # darker than this share of the fit: cast shadow
     highlight_ratio: float = 1.25  # brighter than this share of the fit: highlight
     rounds: int = 2
-    min_lights: int = 6
+    min_lights: int = 3  # a pixel keeps at least this many lights (3 fix a normal: card rigs have few)
 
 
 def _pairs(d: np.ndarray) -> np.ndarray:
@@ -106,8 +106,11 @@ def _solve_block(x: np.ndarray, d: np.ndarray, pairs: np.ndarray, pinv: np.ndarr
             glossy = enough & _glossy(x, _weighted_fit(x, np.where(enough[:, None], outside, w), d, pairs), cone, d, s)
         w_new = (keep & ~(cone & glossy[:, None])).astype(np.float32)
         enough = w_new.sum(axis=1) >= s.min_lights
-        w = np.where(enough[:, None], w_new, w)
-        b = _weighted_fit(x, w, d, pairs)
+        w_new = np.where(enough[:, None], w_new, w)
+        b_new = _weighted_fit(x, w_new, d, pairs)
+        # Lights left in one plane cannot fix a normal (the fit comes back empty): keep the last round's.
+        solved = np.any(b_new != 0, axis=1)[:, None]
+        w, b = np.where(solved, w_new, w), np.where(solved, b_new, b)
     resid = x - b @ d.T
     used = w.sum(axis=1)
     rms = np.sqrt((w * resid * resid).sum(axis=1) / np.maximum(used, 1))
