@@ -26,6 +26,7 @@ def test_resumed_runs_start_from_their_epoch_and_endings_are_truthful():
     p = RunProgress()
     p.update({**events.make(events.RUN_STARTED, "r", config={}, epochs=4, resumed_from_epoch=2), "time": 0})
     assert p.fraction == 0.5
+    p.update(_batch(3, 5, 1.0, epochs=4))  # epoch 3 under way, then Stop: 2 epochs were completed
     p.update(events.make(events.CANCELLED, "r", metrics={}, best=None, epoch=2))
     assert p.text() == "Cancelled after 2 of 4 epochs; it can be resumed"
     p.update(events.make(events.FINISHED, "r", metrics={"mAP50": 0.9}, best=None, epoch=3))

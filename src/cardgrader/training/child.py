@@ -63,7 +63,8 @@ class _LogForwarder:
         class Handler(logging.Handler):
             def emit(handler_self, record: logging.LogRecord) -> None:  # noqa: N805
                 try:
-                    message = ANSI_ESCAPE.sub("", record.getMessage()).strip()
+                    message = ANSI_ESCAPE.sub("", record.getMessage())
+                    message = "".join(ch for ch in message if ord(ch) < 0x10000 and ch != "\ufe0f").strip()
                 except Exception:  # noqa: BLE001
                     return
                 if message:
@@ -91,6 +92,17 @@ def _watch_parent() -> None:
         os._exit(3)
 
     threading.Thread(target=run, name="parent-watchdog", daemon=True).start()
+
+
+def _lower_priority() -> None:
+    """Training yields the CPU to the app's window (it still gets every idle cycle)."""
+    try:
+        import psutil
+
+        process = psutil.Process()
+        process.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS if os.name == "nt" else 10)
+    except Exception:  # noqa: BLE001 - a priority we cannot set is not worth failing a run for
+        pass
 
 
 def _redirect_output(log_path: Path) -> None:
@@ -256,6 +268,8 @@ def main(job: dict, conn, cancel_event) -> None:
     send = _Sender(conn, job["run"])
     run_dir = Path(job["run_dir"])
     _redirect_output(run_dir / "log.txt")
+    if job.get("low_priority"):
+        _lower_priority()
     reporter = None
     try:
         install_network_audit()

@@ -92,8 +92,10 @@ def _recv(conn) -> dict | None:
 class Engine:
     """Owns training runs. Thread-safe; one run at a time per data dir (see `lock`)."""
 
-    def __init__(self, store: RunStore | None = None):
+    def __init__(self, store: RunStore | None = None, low_priority: bool = False):
+        """`low_priority`: train at a lower CPU priority, so a window in the same session stays quick."""
         self.store = store or RunStore()
+        self.low_priority = low_priority
         self._ctx = multiprocessing.get_context("spawn")
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="cardgrader-engine", daemon=True)
@@ -245,6 +247,7 @@ class Engine:
             "weights_dir": str(paths.weights_dir()),
             "datasets_dir": str(paths.datasets_dir()),
             "gpu_need_bytes": resources.gpu_need_bytes(config),
+            "low_priority": self.low_priority,
         }
 
     # ---- the loop thread ---------------------------------------------------------------------------

@@ -68,10 +68,9 @@ class RunProgress:
         elif kind in events.TERMINAL:
             self.status = kind
             self.error = event.get("error")
+            self.epoch = int(event.get("epoch") or 0)  # epochs completed, not the one that was under way
             if kind == events.FINISHED:
-                reached = int(event.get("epoch") or self.epoch)
-                self.early_stop = bool(self.epochs) and reached < self.epochs
-                self.epoch = reached
+                self.early_stop = bool(self.epochs) and self.epoch < self.epochs
                 self.fraction = 1.0
                 if event.get("metrics"):
                     self.metrics = dict(event["metrics"])

@@ -1,0 +1,331 @@
+"""The main window: a CustomTkinter root with tkdnd drag and drop, a sidebar of panels, a status line.
+
+Only this package imports Tk. Widgets are touched on the main thread only: the engine's events arrive
+through `EngineBridge` (a queue drained with after()), background jobs through `BackgroundTask`.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import threading
+import time
+import traceback
+
+import customtkinter as ctk
+
+from cardgrader import paths
+from cardgrader.errors import UserError
+from cardgrader.gui import theme
+from cardgrader.gui.bridge import EngineBridge
+from cardgrader.gui.settings import Settings
+from cardgrader.gui.tasks import BackgroundTask
+
+log = logging.getLogger("cardgrader.gui")
+PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("settings", "Settings"))
+MESSAGE_SECONDS = 10
+
+try:
+    from tkinterdnd2 import TkinterDnD
+
+    _DND_BASE = TkinterDnD.DnDWrapper
+except Exception:  # noqa: BLE001 - the app works without drag and drop (Browse buttons remain)
+    TkinterDnD = None
+    _DND_BASE = object
+
+
+class MainWindow(ctk.CTk, _DND_BASE):
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        ctk.set_appearance_mode(self.settings.get("theme"))
+        ctk.set_default_color_theme("blue")
+        super().__init__()
+        self.dnd_version = None
+        if TkinterDnD is not None:
+            try:
+                self.dnd_version = TkinterDnD._require(self)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("drag and drop unavailable: %s", exc)
+        self.title("cardgrader — train and check card-grading models")
+        self.geometry(self.settings.get("geometry"))
+        self.minsize(1100, 720)
+        self.report_callback_exception = self._callback_failed
+        self.bridge = EngineBridge(self)
+        self._listeners_before_engine: list = []
+        self._message_job = None
+        self._gpu_text: str | None = None
+        self.last_message: tuple[str, str] = ("", "info")
+        self.probe = None
+        self.preparing: BackgroundTask | None = None
+        self.started = False
+
+        self.grid_columnconfigure(1, weight=1)
+        self.grid_rowconfigure(0, weight=1)
+        self._build_sidebar()
+        self.content = ctk.CTkFrame(self, fg_color="transparent")
+        self.content.grid(row=0, column=1, sticky="nsew", padx=(6, 12), pady=(12, 4))
+        self.content.grid_columnconfigure(0, weight=1)
+        self.content.grid_rowconfigure(0, weight=1)
+        self.status_line = ctk.CTkLabel(self, text="", anchor="w", font=theme.font(12), height=24)
+        self.status_line.grid(row=1, column=1, sticky="ew", padx=18, pady=(0, 8))
+
+        self.panels: dict = {}
+        first = self.settings.get("last_panel")
+        self.show_panel(first if first in dict(PANELS) else "data")
+        self.protocol("WM_DELETE_WINDOW", self.on_close)
+        self.after(200, self._after_startup)
+
+    # ---- layout --------------------------------------------------------------------------------------
+    def _build_sidebar(self) -> None:
+        bar = ctk.CTkFrame(self, width=190, corner_radius=0, fg_color=theme.SURFACE)
+        bar.grid(row=0, column=0, rowspan=2, sticky="nsw")
+        bar.grid_propagate(False)
+        ctk.CTkLabel(bar, text="cardgrader", font=theme.font(22, "bold")).grid(row=0, column=0, padx=20, pady=(22, 2), sticky="w")
+        ctk.CTkLabel(bar, text="train · check · grade", text_color=theme.MUTED, font=theme.font(12)).grid(
+            row=1, column=0, padx=20, pady=(0, 18), sticky="w")
+        self.nav_buttons = {}
+        for index, (key, label) in enumerate(PANELS, start=2):
+            button = ctk.CTkButton(bar, text=label, anchor="w", width=160, height=36, corner_radius=8,
+                                   font=theme.font(14), fg_color="transparent", text_color=("gray10", "gray90"),
+                                   hover_color=("gray80", "gray25"), command=lambda k=key: self.show_panel(k))
+            button.grid(row=index, column=0, padx=14, pady=3, sticky="w")
+            self.nav_buttons[key] = button
+        bar.grid_rowconfigure(len(PANELS) + 2, weight=1)
+        self.run_badge = ctk.CTkLabel(bar, text="", text_color=theme.MUTED, font=theme.font(12), wraplength=160,
+                                      justify="left")
+        self.run_badge.grid(row=len(PANELS) + 3, column=0, padx=18, pady=14, sticky="sw")
+
+    # Panels are built when first needed: only the visible one before the window first shows.
+    def panel(self, key: str):
+        if key not in self.panels:
+            from cardgrader.gui.panels import data, model, runs, settings, train
+
+            factory = {"data": data.DataPanel, "model": model.ModelPanel, "train": train.TrainPanel,
+                       "runs": runs.RunsPanel, "settings": settings.SettingsPanel}[key]
+            self.panels[key] = factory(self.content, self)
+            if key == "model":
+                self.panels[key].on_change(lambda: self.data_panel.model_changed())
+                self.panels[key].on_change(self.refresh_start_state)
+            elif key == "data":
+                self.panels[key].on_change(self.refresh_start_state)
+        return self.panels[key]
+
+    data_panel = property(lambda self: self.panel("data"))
+    model_panel = property(lambda self: self.panel("model"))
+    train_panel = property(lambda self: self.panel("train"))
+    runs_panel = property(lambda self: self.panel("runs"))
+
+    def show_panel(self, key: str) -> None:
+        self.panel(key)
+        for name, panel in self.panels.items():
+            if name == key:
+                panel.grid(row=0, column=0, sticky="nsew")
+            else:
+                panel.grid_remove()
+        for name, button in self.nav_buttons.items():
+            button.configure(fg_color=theme.ACCENT if name == key else "transparent",
+                             text_color=("white", "white") if name == key else ("gray10", "gray90"))
+        self.current_panel = key
+        self.settings.set("last_panel", key)
+        if key == "runs" and self.started:
+            self.runs_panel.refresh()
+        if key == "train" and self.started:
+            self.train_panel.ensure_charts()
+
+    def _after_startup(self) -> None:
+        """Work that must not delay the first window: the other panels, the engine, the charts."""
+        self.started = True
+        for key, _label in PANELS:
+            self.panel(key)
+        self.bridge.engine  # noqa: B018 - creates the engine and starts draining its events
+        self.train_panel.ensure_charts()
+        if self.current_panel == "runs":
+            self.runs_panel.refresh()
+        self.refresh_start_state()
+        if shutil.which("nvidia-smi"):
+            threading.Thread(target=self._read_gpu_forever, name="gpu-readings", daemon=True).start()
+
+    # ---- services for the panels ----------------------------------------------------------------------
+    def bridge_listen(self, callback) -> None:
+        self.bridge.listen(self._guarded(callback))
+
+    def _guarded(self, callback):
+        def call(event: dict) -> None:
+            try:
+                callback(event)
+            except Exception:  # noqa: BLE001 - one panel's bug must not stop the others hearing events
+                self._callback_failed(*sys.exc_info())
+        return call
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        self.last_message = (text, level)
+        color = theme.SEVERITY.get(level, theme.MUTED) if level != "info" else theme.MUTED
+        self.status_line.configure(text=text, text_color=color)
+        if self._message_job is not None:
+            self.after_cancel(self._message_job)
+        self._message_job = self.after(MESSAGE_SECONDS * 1000, lambda: self.status_line.configure(text=""))
+
+    def confirm(self, title: str, message: str, yes: str = "Yes") -> bool:
+        from cardgrader.gui.dialogs import ask
+
+        return ask(self, title, message, yes=yes)
+
+    def _callback_failed(self, exc_type, exc, tb) -> None:
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        try:
+            with open(paths.logs_dir() / "gui.log", "a", encoding="utf-8") as handle:
+                handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n{text}\n")
+        except OSError:
+            pass
+        if isinstance(exc, UserError):
+            self.show_message(str(exc), "error")
+        else:
+            self.show_message(f"Something went wrong ({exc_type.__name__}: {exc}); details are in "
+                              f"{paths.logs_dir() / 'gui.log'}.", "error")
+
+    def gpu_reading(self) -> str | None:
+        return self._gpu_text
+
+    def _read_gpu_forever(self) -> None:
+        from cardgrader.gui.panels.train import gpu_memory_line
+
+        while True:
+            self._gpu_text = gpu_memory_line()
+            time.sleep(2.0)
+
+    def apply_theme(self, mode: str) -> None:
+        ctk.set_appearance_mode(mode)
+        for panel in self.panels.values():
+            if hasattr(panel, "apply_theme"):
+                panel.apply_theme()
+
+    # ---- training ------------------------------------------------------------------------------------
+    def training_active(self) -> bool:
+        return self.preparing is not None or self.bridge.engine.active_run is not None
+
+    def refresh_start_state(self) -> None:
+        if not self.started:
+            return
+        data_ok, data_reason = self.data_panel.readiness()
+        config = self.model_panel.config
+        if not data_ok:
+            ready, reason = False, data_reason
+        elif config is None:
+            ready, reason = False, "Fix the marked settings on the Model panel first."
+        else:
+            ready, reason = True, f"Ready: {data_reason}; {self.model_panel.summary.cget('text')}"
+        if self.preparing is not None:
+            ready, reason = False, "Preparing the dataset…"
+        self.train_panel.set_ready(ready, reason)
+        active = self.bridge._engine.active_run if self.bridge._engine else None
+        self.run_badge.configure(text="● training" if active else "")
+
+    def start_training(self) -> None:
+        config = self.model_panel.validate()
+        ready, reason = self.data_panel.readiness()
+        if config is None or not ready:
+            self.show_message(reason if not ready else "Fix the marked settings on the Model panel first.", "error")
+            return
+        engine = self.bridge.engine
+        name = self.train_panel.name_entry.get().strip() or None
+        try:
+            build = self.data_panel.import_job(config)
+        except UserError as exc:
+            self.show_message(str(exc), "error")
+            return
+        if self.probe is not None:
+            self.probe.start()
+
+        def job(report, cancel):  # a worker thread: plain values only, no widget
+            data_yaml = build(report, cancel)
+            return engine.start(config.updated(data=str(data_yaml), name=name))
+
+        def started(run_id: str) -> None:
+            self.preparing = None
+            self.train_panel.begin(run_id)
+            self.refresh_start_state()
+            self.runs_panel.refresh()
+
+        def failed(exc: BaseException, trace: str) -> None:
+            self.preparing = None
+            if self.probe is not None:
+                self.probe.stop()
+            self.train_panel.status.configure(text="Not started", text_color=theme.pick(theme.SEVERITY["error"]))
+            self._report_failure(exc, trace)
+            self.refresh_start_state()
+
+        def progress(_fraction, text) -> None:
+            self.train_panel.detail.configure(text=text or "")
+
+        self.train_panel.preparing()
+        self.preparing = BackgroundTask(self, job, on_done=started, on_error=failed, on_progress=progress).start()
+        self.refresh_start_state()
+        self.show_panel("train")
+
+    def resume_run(self, run_id: str) -> None:
+        try:
+            self.bridge.engine.resume(run_id)
+        except UserError as exc:
+            self.show_message(str(exc), "error")
+            return
+        if self.probe is not None:
+            self.probe.start()
+        self.train_panel.begin(run_id, history=self.bridge.store.events(run_id))
+        self.refresh_start_state()
+        self.show_panel("train")
+
+    def _report_failure(self, exc: BaseException, trace: str) -> None:
+        if isinstance(exc, UserError):
+            self.show_message(str(exc), "error")
+            self.train_panel.add_log("error", str(exc))
+        else:
+            self._callback_failed(type(exc), exc, exc.__traceback__)
+
+    # ---- closing -------------------------------------------------------------------------------------
+    def on_close(self) -> None:
+        if self.training_active():
+            if not self.confirm("Training in progress", "A model is training. Stop it and close the app? "
+                                "The run keeps its last checkpoint and can be resumed later.", yes="Stop and close"):
+                return
+            self.show_message("Stopping the run…")
+            self.update_idletasks()
+        self.settings.set("geometry", self.geometry())
+        if self.preparing is not None:
+            self.preparing.cancel()
+        self.bridge.shutdown()
+        self.destroy()
+
+
+def run(demo: bool = False, stats: str | None = None, screenshot: str | None = None,
+        exit_after_train: bool = False) -> int:
+    """Start the app; with `demo`, train a tiny model on sample cards through the real panels."""
+    from cardgrader.gui.stats import ResponsivenessProbe
+
+    launched = _process_start_time()
+    sys.setswitchinterval(0.001)  # hand the GIL back to the Tk thread promptly when a worker holds it
+    window = MainWindow()
+    measure: dict = {}
+
+    def first_map(_event=None) -> None:
+        if "startup_seconds" not in measure:
+            measure["startup_seconds"] = round(time.time() - launched, 3)
+
+    window.bind("<Map>", first_map, add="+")
+    if demo or stats:
+        window.probe = ResponsivenessProbe(window)
+    if demo:
+        from cardgrader.gui.demo import Demo
+
+        Demo(window, measure, stats_path=stats, screenshot_path=screenshot, exit_after=exit_after_train).begin()
+    window.mainloop()
+    return 0 if measure.get("run_status", "finished") == "finished" else 1
+
+
+def _process_start_time() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().create_time()
+    except Exception:  # noqa: BLE001
+        return time.time()

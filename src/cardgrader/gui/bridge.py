@@ -1,0 +1,52 @@
+"""Engine events → the Tk main thread. The engine runs on its own asyncio thread; this drains its
+subscription queue every 50 ms with after() and hands each event to the panels that listen."""
+
+from __future__ import annotations
+
+import queue
+from typing import Callable
+
+DRAIN_MS = 50
+MAX_EVENTS_PER_DRAIN = 400
+
+
+class EngineBridge:
+    def __init__(self, root):
+        self.root = root
+        self._engine = None
+        self._queue: queue.Queue | None = None
+        self._listeners: list[Callable[[dict], None]] = []
+
+    @property
+    def engine(self):
+        """The engine, created on first use (it stays off the start-up path)."""
+        if self._engine is None:
+            from cardgrader.training.engine import Engine
+
+            self._engine = Engine(low_priority=True)
+            self._queue = self._engine.subscribe()
+            self.root.after(DRAIN_MS, self._drain)
+        return self._engine
+
+    @property
+    def store(self):
+        return self.engine.store
+
+    def listen(self, callback: Callable[[dict], None]) -> None:
+        self._listeners.append(callback)
+
+    def _drain(self) -> None:
+        batch = []
+        for _ in range(MAX_EVENTS_PER_DRAIN):
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for event in batch:
+            for callback in self._listeners:
+                callback(event)
+        self.root.after(DRAIN_MS, self._drain)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        if self._engine is not None:
+            self._engine.shutdown(timeout=timeout)

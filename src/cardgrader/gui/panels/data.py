@@ -1,0 +1,497 @@
+"""The Data panel: drop (or browse for) folders and files of card photos and labels; see what was found,
+the validation report with its quality score, thumbnails with labels drawn on, the class mapping and the
+split. Scanning runs on a worker thread with progress and Cancel; the window keeps answering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from tkinter import filedialog
+from typing import Callable
+
+import customtkinter as ctk
+
+from cardgrader.errors import UserError
+from cardgrader.gui import theme
+from cardgrader.gui.tasks import BackgroundTask
+from cardgrader.gui.widgets import Section
+
+LEAVE_OUT = "(leave out)"
+MAX_FINDINGS_SHOWN = 200
+THUMBNAILS = 24
+
+
+class DataPanel(ctk.CTkScrollableFrame):
+    def __init__(self, master, app):
+        super().__init__(master, fg_color="transparent")
+        self.app = app
+        self.paths: list[str] = []
+        self.scan = None  # data.scan.Scan of the current paths
+        self.report = None  # data.model.CheckReport for the current task and class map
+        self.task: BackgroundTask | None = None
+        self.user_map: dict[str, str | None] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self._thumb_images: list = []
+        self.grid_columnconfigure(0, weight=1)
+
+        header = ctk.CTkFrame(self, fg_color="transparent")
+        header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 8))
+        ctk.CTkLabel(header, text="Data", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
+        ctk.CTkLabel(header, text="Card photos with labels from LabelImg, LabelMe, CVAT, Roboflow or YOLO folders. "
+                                  "Your folders are only read, never changed.",
+                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+        self._build_drop_zone()
+        self._build_summary()
+        self._build_tabs()
+        self._register_drop_targets()
+        self._show_empty_state()
+        self._judged_for = None
+
+    # ---- layout --------------------------------------------------------------------------------------
+    def _build_drop_zone(self) -> None:
+        zone = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=12, border_width=2, border_color=theme.BORDER)
+        zone.grid(row=1, column=0, sticky="ew", padx=6, pady=6)
+        zone.grid_columnconfigure(0, weight=1)
+        self.drop_zone = zone
+        self.drop_label = ctk.CTkLabel(zone, text="Drop folders or files here", font=theme.font(17, "bold"))
+        self.drop_label.grid(row=0, column=0, pady=(18, 2))
+        self.drop_hint = ctk.CTkLabel(zone, text="…or add them with the buttons. Several at once is fine.",
+                                      text_color=theme.MUTED)
+        self.drop_hint.grid(row=1, column=0)
+        buttons = ctk.CTkFrame(zone, fg_color="transparent")
+        buttons.grid(row=2, column=0, pady=(10, 8))
+        self.add_folder_button = ctk.CTkButton(buttons, text="Add folder…", width=120, command=self.browse_folder)
+        self.add_folder_button.grid(row=0, column=0, padx=5)
+        ctk.CTkButton(buttons, text="Add files…", width=120, command=self.browse_files).grid(row=0, column=1, padx=5)
+        self.sample_button = ctk.CTkButton(buttons, text="Try with sample cards", width=170, command=self.use_samples,
+                                           fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236"))
+        self.sample_button.grid(row=0, column=2, padx=5)
+        self.clear_button = ctk.CTkButton(buttons, text="Clear", width=80, command=self.clear,
+                                          fg_color=("gray70", "gray30"), hover_color=("gray60", "gray25"))
+        self.clear_button.grid(row=0, column=3, padx=5)
+        self.sources_label = ctk.CTkLabel(zone, text="", anchor="w", justify="left", font=theme.font(12), wraplength=980)
+        self.sources_label.grid(row=3, column=0, sticky="ew", padx=16, pady=(0, 6))
+        progress = ctk.CTkFrame(zone, fg_color="transparent")
+        progress.grid(row=4, column=0, sticky="ew", padx=16, pady=(0, 12))
+        progress.grid_columnconfigure(0, weight=1)
+        self.progress_bar = ctk.CTkProgressBar(progress, mode="determinate")
+        self.progress_bar.set(0)
+        self.progress_bar.grid(row=0, column=0, sticky="ew")
+        self.progress_text = ctk.CTkLabel(progress, text="", text_color=theme.MUTED, font=theme.font(12))
+        self.progress_text.grid(row=1, column=0, sticky="w")
+        self.cancel_button = ctk.CTkButton(progress, text="Cancel", width=80, command=self.cancel_scan)
+        self.cancel_button.grid(row=0, column=1, rowspan=2, padx=(10, 0))
+        self.progress_frame = progress
+        progress.grid_remove()
+
+    def _build_summary(self) -> None:
+        self.summary = Section(self, "What was found")
+        self.summary.grid(row=2, column=0, sticky="ew", padx=6, pady=6)
+        body = self.summary.body
+        body.grid_columnconfigure(0, weight=1)
+        self.counts_label = ctk.CTkLabel(body, text="", anchor="w", justify="left", font=theme.font(13), wraplength=760)
+        self.counts_label.grid(row=0, column=0, sticky="nw")
+        score_box = ctk.CTkFrame(body, fg_color="transparent")
+        score_box.grid(row=0, column=1, rowspan=2, sticky="ne", padx=(12, 0))
+        self.score_label = ctk.CTkLabel(score_box, text="–", font=theme.font(34, "bold"))
+        self.score_label.grid(row=0, column=0)
+        ctk.CTkLabel(score_box, text="quality / 100", text_color=theme.MUTED, font=theme.font(11)).grid(row=1, column=0)
+        self.components_label = ctk.CTkLabel(body, text="", anchor="w", justify="left", text_color=theme.MUTED,
+                                             font=theme.font(12), wraplength=760)
+        self.components_label.grid(row=1, column=0, sticky="nw", pady=(4, 0))
+
+    def _build_tabs(self) -> None:
+        self.tabs = ctk.CTkTabview(self, height=430)
+        self.tabs.grid(row=3, column=0, sticky="nsew", padx=6, pady=6)
+        for name in ("Report", "Thumbnails", "Classes", "Split"):
+            self.tabs.add(name)
+            self.tabs.tab(name).grid_columnconfigure(0, weight=1)
+            self.tabs.tab(name).grid_rowconfigure(0, weight=1)
+        self.findings_box = ctk.CTkTextbox(self.tabs.tab("Report"), wrap="word", font=theme.font(12))
+        self.findings_box.grid(row=0, column=0, sticky="nsew")
+        for level in ("error", "warning", "info"):
+            self.findings_box.tag_config(level, foreground=theme.pick(theme.SEVERITY[level]))
+        self.findings_box.configure(state="disabled")
+        self.thumb_grid = ctk.CTkScrollableFrame(self.tabs.tab("Thumbnails"), fg_color="transparent")
+        self.thumb_grid.grid(row=0, column=0, sticky="nsew")
+        self.class_rows = ctk.CTkScrollableFrame(self.tabs.tab("Classes"), fg_color="transparent")
+        self.class_rows.grid(row=0, column=0, sticky="nsew")
+        self.class_rows.grid_columnconfigure(1, weight=1)
+        save = ctk.CTkButton(self.tabs.tab("Classes"), text="Save as my default mapping", command=self.save_mapping)
+        save.grid(row=1, column=0, sticky="e", pady=(6, 0))
+        split_tab = self.tabs.tab("Split")
+        split_tab.grid_rowconfigure(0, weight=0)
+        self.split_entries = {}
+        for row, (name, default) in enumerate((("train", "0.8"), ("val", "0.2"), ("test", "0"), ("seed", "0"))):
+            ctk.CTkLabel(split_tab, text={"seed": "Seed"}.get(name, f"{name.capitalize()} share"), anchor="w").grid(
+                row=row, column=0, sticky="w", padx=10, pady=4)
+            widget = ctk.CTkEntry(split_tab, width=90)
+            widget.insert(0, default)
+            widget.grid(row=row, column=1, sticky="w", pady=4)
+            widget.bind("<KeyRelease>", lambda _e: self._split_changed())
+            self.split_entries[name] = widget
+        self.split_error = ctk.CTkLabel(split_tab, text="Existing train/val splits in the source are kept; identical "
+                                                        "photos never land in two splits.",
+                                        text_color=theme.MUTED, anchor="w", wraplength=600, justify="left")
+        self.split_error.grid(row=4, column=0, columnspan=2, sticky="w", padx=10, pady=(8, 0))
+
+    def _register_drop_targets(self) -> None:
+        if self.app.dnd_version is None:
+            self.drop_hint.configure(text="Drag and drop is not available here; add data with the buttons.")
+            return
+        from tkinterdnd2 import DND_FILES
+
+        for widget in (self.app, self.drop_zone, self.drop_label):
+            widget.drop_target_register(DND_FILES)
+            widget.dnd_bind("<<Drop>>", self._on_drop)
+            widget.dnd_bind("<<DropEnter>>", lambda e: self._highlight(True) or e.action)
+            widget.dnd_bind("<<DropLeave>>", lambda e: self._highlight(False) or e.action)
+
+    def _highlight(self, on: bool) -> None:
+        self.drop_zone.configure(border_color=theme.ACCENT if on else theme.BORDER)
+
+    # ---- adding data ---------------------------------------------------------------------------------
+    def _on_drop(self, event) -> str:
+        self._highlight(False)
+        dropped = [p for p in self.tk.splitlist(event.data) if p]  # paths with spaces arrive in braces
+        self.app.show_panel("data")
+        self.add_paths(dropped)
+        return event.action
+
+    def browse_folder(self) -> None:
+        folder = filedialog.askdirectory(parent=self, title="Add a folder of card photos and labels")
+        if folder:
+            self.add_paths([folder])
+
+    def browse_files(self) -> None:
+        files = filedialog.askopenfilenames(parent=self, title="Add card photos, label files or a dataset YAML")
+        if files:
+            self.add_paths(list(files))
+
+    def use_samples(self) -> None:
+        from cardgrader.gui.demo import ensure_sample_cards
+
+        self.sample_button.configure(state="disabled")
+        self._set_progress(None, "Generating sample cards…")
+        BackgroundTask(self, lambda r, c: ensure_sample_cards(r, c),
+                       on_done=lambda folder: (self.sample_button.configure(state="normal"), self.add_paths([str(folder)])),
+                       on_error=self._scan_failed).start()
+
+    def add_paths(self, new_paths: list[str]) -> None:
+        for path in new_paths:
+            if path not in self.paths:
+                self.paths.append(path)
+        self.rescan()
+
+    def remove_path(self, path: str) -> None:
+        self.paths.remove(path)
+        self.rescan()
+
+    def clear(self) -> None:
+        self.cancel_scan()
+        self.paths, self.scan, self.report = [], None, None
+        self._show_empty_state()
+        self._notify()
+
+    # ---- scanning ------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.task is not None
+
+    def rescan(self) -> None:
+        from cardgrader.data.scan import scan
+
+        self.cancel_scan()
+        self.scan = self.report = None
+        if not self.paths:
+            self.clear()
+            return
+        self._show_sources()
+        paths = list(self.paths)
+
+        def job(report, cancel):
+            return scan(paths, progress=lambda done, total, msg: report(done / max(total, 1), f"{msg} ({done}/{total})"),
+                        cancel=cancel)
+
+        self._set_progress(0.0, "Looking at what you added…")
+        self.task = BackgroundTask(self, job, on_done=self._scanned, on_error=self._scan_failed,
+                                   on_progress=self._set_progress).start()
+        self._notify()
+
+    def cancel_scan(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+            self._set_progress(None, "")
+            self.progress_frame.grid_remove()
+
+    def _set_progress(self, fraction, text: str) -> None:
+        self.progress_frame.grid()
+        if fraction is None:
+            self.progress_bar.configure(mode="indeterminate")
+            self.progress_bar.start()
+        else:
+            self.progress_bar.stop()
+            self.progress_bar.configure(mode="determinate")
+            self.progress_bar.set(fraction)
+        self.progress_text.configure(text=text)
+
+    def _scanned(self, result) -> None:
+        self.task = None
+        self.progress_bar.stop()
+        self.progress_frame.grid_remove()
+        self.scan = result
+        self.refresh_report()
+
+    def _scan_failed(self, exc: BaseException, trace: str) -> None:
+        self.task = None
+        self.progress_bar.stop()
+        self.progress_frame.grid_remove()
+        self.sample_button.configure(state="normal")
+        if isinstance(exc, UserError):
+            stopped = type(exc).__name__ == "Cancelled"
+            self.app.show_message(str(exc), "info" if stopped else "error")
+            self._show_findings_text([("error", str(exc))])
+        else:
+            self.app._callback_failed(type(exc), exc, exc.__traceback__)
+        self._notify()
+
+    # ---- the report ----------------------------------------------------------------------------------
+    def _targets(self) -> tuple[str, str, list[str]]:
+        config = self.app.model_panel.config
+        values = self.app.model_panel.values()
+        task = values.get("task") or "border"
+        border = values.get("border") or "dual"
+        classes = config.class_names if config else None
+        return task, border, classes or []
+
+    def class_map(self):
+        from cardgrader.data.classmap import ClassMap
+
+        base = ClassMap.load()
+        return ClassMap(user={**base.user, **self.user_map})
+
+    def refresh_report(self) -> None:
+        """Re-judge the scanned data for the current task, classes and mapping (no file is read again)."""
+        from cardgrader.data.check import report_for
+
+        if self.scan is None:
+            return
+        task, border, classes = self._targets()
+        self._judged_for = (task, border, tuple(classes))
+        try:
+            self.report = report_for(self.scan, task, border, classes or None, self.class_map())
+        except UserError as exc:
+            self.app.show_message(str(exc), "error")
+            return
+        self._show_report()
+        self._notify()
+
+    def _show_sources(self) -> None:
+        lines = []
+        for path in self.paths:
+            found = None
+            if self.report:
+                found = next((s for s in self.report.sources if s.path == path or Path(s.path) == Path(path)), None)
+            detail = f" — {found.title}: {found.reason}" if found else ""
+            lines.append(f"• {path}{detail}")
+        self.sources_label.configure(text="\n".join(lines))
+        self.drop_label.configure(text="Drop more folders or files here")
+
+    def _show_report(self) -> None:
+        report = self.report
+        self._show_sources()
+        c = report.counts
+        classes = ", ".join(f"{k} {v}" for k, v in c.get("classes", {}).items()) or "none"
+        sides = ", ".join(f"{k} {v}" for k, v in c.get("sides", {}).items()) or "not given"
+        trainable = self.trainable_images()
+        self.counts_label.configure(text=(
+            f"{c['images']} images ({c['usable']} usable, {c['labelled']} labelled, {c['backgrounds']} backgrounds, "
+            f"{c['duplicates']} duplicates) · {c['non_image_files']} other files ignored\n"
+            f"Labels for this task: {classes} · sides: {sides}\n"
+            f"{trainable} images can train a {self._targets()[0]} model · "
+            f"{c['errors']} errors, {c['warnings']} warnings"))
+        score = report.quality.score
+        color = theme.OK if score >= 80 else theme.SEVERITY["warning"] if score >= 50 else theme.SEVERITY["error"]
+        self.score_label.configure(text=str(score), text_color=color)
+        self.components_label.configure(text="  ·  ".join(
+            f"{name} {comp.score:.0f}" for name, comp in report.quality.components.items()))
+        lines = [(f.severity, f"{theme.SEVERITY_MARK[f.severity]} {f.message}") for f in report.findings[:MAX_FINDINGS_SHOWN]]
+        if len(report.findings) > MAX_FINDINGS_SHOWN:
+            lines.append(("info", f"… and {len(report.findings) - MAX_FINDINGS_SHOWN} more (`cardgrader data check` lists all)"))
+        if not report.findings:
+            lines.append(("info", "✔ No problems found."))
+        lines += [("info", f"→ {r}") for r in report.recommendations]
+        self._show_findings_text(lines)
+        self._show_class_rows()
+        self._render_thumbnails()
+
+    def _show_findings_text(self, lines: list[tuple[str, str]]) -> None:
+        box = self.findings_box
+        box.configure(state="normal")
+        box.delete("1.0", "end")
+        for level, text in lines:
+            box.insert("end", text + "\n", level)
+        box.configure(state="disabled")
+
+    def _show_empty_state(self) -> None:
+        self.sources_label.configure(text="Nothing added yet. No data of your own at hand? "
+                                          "“Try with sample cards” makes a set of synthetic card photos with labels.")
+        self.drop_label.configure(text="Drop folders or files here")
+        self.counts_label.configure(text="Add data to see what it holds.")
+        self.score_label.configure(text="–", text_color=theme.MUTED)
+        self.components_label.configure(text="")
+        self._show_findings_text([])
+        for child in self.thumb_grid.winfo_children() + self.class_rows.winfo_children():
+            child.destroy()
+
+    # ---- thumbnails ----------------------------------------------------------------------------------
+    def _render_thumbnails(self) -> None:
+        from cardgrader.gui.thumbnails import render
+
+        report = self.report
+        task, border, classes = self._targets()
+        class_map = self.class_map()
+        targets = classes
+        items = sorted(report.items, key=lambda i: (i.usable, not i.shapes))[:THUMBNAILS]  # problems first
+
+        def job(progress, cancel):
+            out = []
+            for item in items:
+                if cancel.is_set():
+                    break
+                numbered = report.sources[item.source].names is None
+                out.append((item, render(item, targets, lambda label: class_map.resolve(label, targets, numbered))))
+            return out
+
+        BackgroundTask(self, job, on_done=self._show_thumbnails).start()
+
+    def _show_thumbnails(self, rendered) -> None:
+        for child in self.thumb_grid.winfo_children():
+            child.destroy()
+        self._thumb_images = []
+        columns = 5
+        for index, (item, image) in enumerate(rendered):
+            picture = ctk.CTkImage(light_image=image, dark_image=image, size=image.size)
+            self._thumb_images.append(picture)
+            caption = f"{Path(item.image).name[:24]}\n{len(item.shapes)} labels" + ("" if item.usable else " · unusable")
+            cell = ctk.CTkLabel(self.thumb_grid, image=picture, text=caption, compound="top", font=theme.font(11),
+                                text_color=theme.SEVERITY["error"] if not item.usable else ("gray10", "gray90"))
+            cell.grid(row=index // columns, column=index % columns, padx=6, pady=6)
+
+    # ---- class mapping -------------------------------------------------------------------------------
+    def _show_class_rows(self) -> None:
+        from cardgrader.data.classmap import ALL_CLASSES
+
+        for child in self.class_rows.winfo_children():
+            child.destroy()
+        task, border, classes = self._targets()
+        class_map = self.class_map()
+        labels: dict[str, int] = {}
+        numbered = {i.image: self.report.sources[i.source].names is None for i in self.report.items}
+        for item in self.report.items:
+            for shape in item.shapes:
+                labels[shape.label] = labels.get(shape.label, 0) + 1
+        ctk.CTkLabel(self.class_rows, text="In your data", font=theme.font(12, "bold")).grid(row=0, column=0, sticky="w", padx=8)
+        ctk.CTkLabel(self.class_rows, text=f"Trains as (task classes: {', '.join(classes)})",
+                     font=theme.font(12, "bold")).grid(row=0, column=1, sticky="w", padx=8)
+        choices = list(dict.fromkeys(classes + list(ALL_CLASSES))) + [LEAVE_OUT]
+        any_numbered = any(numbered.values())
+        self.class_menus = {}
+        for row, (label, count) in enumerate(sorted(labels.items()), start=1):
+            ctk.CTkLabel(self.class_rows, text=f"{label}  ({count})", anchor="w").grid(row=row, column=0, sticky="w", padx=8, pady=3)
+            target = class_map.resolve(label, classes, any_numbered) or class_map.target(label, classes)
+            menu = ctk.CTkOptionMenu(self.class_rows, values=choices, width=200,
+                                     command=lambda value, name=label: self._map_changed(name, value))
+            menu.set(target if target in choices and target in classes else LEAVE_OUT)
+            menu.grid(row=row, column=1, sticky="w", padx=8, pady=3)
+            self.class_menus[label] = menu
+
+    def _map_changed(self, label: str, value: str) -> None:
+        self.user_map[label] = None if value == LEAVE_OUT else value
+        self.refresh_report()
+
+    def save_mapping(self) -> None:
+        from cardgrader.data.classmap import ClassMap, save_user_map
+
+        try:
+            path = save_user_map({**ClassMap.load().user, **self.user_map})
+        except UserError as exc:
+            self.app.show_message(str(exc), "error")
+            return
+        self.app.show_message(f"Saved your class mapping to {path}; new data uses it too.", "info")
+
+    # ---- split ---------------------------------------------------------------------------------------
+    def split_settings(self) -> tuple[str, int]:
+        from cardgrader.data.split import parse_ratios
+
+        text = ",".join(self.split_entries[k].get().strip() or "0" for k in ("train", "val", "test"))
+        parse_ratios(text)
+        try:
+            seed = int(self.split_entries["seed"].get().strip() or "0")
+        except ValueError:
+            raise UserError("The split seed must be a whole number.") from None
+        return text, seed
+
+    def _split_changed(self) -> None:
+        try:
+            self.split_settings()
+            self.split_error.configure(text="Existing train/val splits in the source are kept; identical photos "
+                                            "never land in two splits.", text_color=theme.MUTED)
+        except UserError as exc:
+            self.split_error.configure(text=str(exc).replace("--split", "The split"), text_color=theme.SEVERITY["error"])
+        self._notify()
+
+    # ---- what the rest of the app asks -----------------------------------------------------------------
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for callback in self._listeners:
+            callback()
+
+    def model_changed(self) -> None:
+        """When the task, border type or classes change on the Model panel, judge the data again."""
+        task, border, classes = self._targets()
+        if self.scan is not None and self.task is None and self._judged_for != (task, border, tuple(classes)):
+            self.refresh_report()
+
+    def trainable_images(self) -> int:
+        from cardgrader.data.build import trainable
+
+        task, border, classes = self._targets()
+        return trainable(self.report, classes, "both", self.class_map()) if self.report else 0
+
+    def readiness(self) -> tuple[bool, str]:
+        if not self.paths:
+            return False, "Add card photos and labels on the Data panel (or try the sample cards)."
+        if self.task is not None or self.scan is None:
+            return False, "Looking at your data…"
+        try:
+            self.split_settings()
+        except UserError as exc:
+            return False, str(exc)
+        count = self.trainable_images()
+        if count < 2:
+            task = self._targets()[0]
+            return False, (f"No images with labels for the {task} task's classes yet ({count} found); "
+                           "check the Classes tab or add labelled photos.")
+        return True, f"{count} labelled images"
+
+    def import_job(self, config) -> Callable:
+        """On the main thread: a job that builds the training dataset for `config` from plain values
+        (paths, split, class map) and runs on a worker thread without touching a widget."""
+        from cardgrader.data.build import import_dataset
+
+        ratios, seed = self.split_settings()
+        sources, class_map = list(self.paths), self.class_map()
+
+        def job(report, cancel) -> Path:
+            result = import_dataset(
+                sources, arch=config.arch, task=config.task, border=config.border, side=config.side,
+                split_ratios=ratios, seed=seed, classes=config.class_names, class_map=class_map,
+                progress=lambda done, total, msg: report(done / max(total, 1),
+                                                         f"Preparing the dataset: {msg} ({done}/{total})"),
+                cancel=cancel)
+            return Path(result.data_yaml)
+
+        return job

@@ -1,0 +1,198 @@
+"""The Runs panel: every run from the run store, with rename, compare, resume, open folder and delete."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from tkinter import ttk
+
+import customtkinter as ctk
+
+from cardgrader.errors import UserError
+from cardgrader.gui import theme
+from cardgrader.training import events
+from cardgrader.training.progress import format_duration
+from cardgrader.training.store import RESUMABLE
+from cardgrader.vocabulary import ARCH_LABELS
+
+COLUMNS = (("name", "Name", 220), ("task", "Task", 80), ("arch", "Architecture", 120), ("side", "Side", 60),
+           ("status", "Status", 90), ("best", "Best mAP50-95", 110), ("epochs", "Epochs", 70),
+           ("duration", "Duration", 90), ("date", "Started", 130))
+
+
+def open_folder(path: str) -> None:
+    if sys.platform.startswith("win"):
+        os.startfile(path)  # noqa: S606 - opening the user's own run folder
+    else:
+        subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", path],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class RunsPanel(ctk.CTkFrame):
+    def __init__(self, master, app):
+        super().__init__(master, fg_color="transparent")
+        self.app = app
+        self.records = {}
+        self.grid_columnconfigure(0, weight=1)
+        self.grid_rowconfigure(2, weight=1)
+        self.grid_rowconfigure(3, weight=1)
+
+        header = ctk.CTkFrame(self, fg_color="transparent")
+        header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 6))
+        header.grid_columnconfigure(0, weight=1)
+        ctk.CTkLabel(header, text="Runs", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
+        ctk.CTkLabel(header, text="Every training run on this computer. Select two or more to compare them.",
+                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+
+        buttons = ctk.CTkFrame(self, fg_color="transparent")
+        buttons.grid(row=1, column=0, sticky="ew", padx=6)
+        self.buttons = {}
+        for col, (name, text, command) in enumerate((
+            ("refresh", "Refresh", self.refresh), ("rename", "Rename…", self.rename),
+            ("compare", "Compare", self.compare), ("resume", "Resume", self.resume),
+            ("open", "Open folder", self.open), ("delete", "Delete…", self.delete),
+        )):
+            button = ctk.CTkButton(buttons, text=text, width=104, command=command)
+            button.grid(row=0, column=col, padx=(0, 8), pady=4)
+            self.buttons[name] = button
+        self.buttons["delete"].configure(fg_color=("#b42318", "#c0392b"), hover_color=("#912018", "#992d22"))
+
+        table_frame = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10)
+        table_frame.grid(row=2, column=0, sticky="nsew", padx=6, pady=6)
+        table_frame.grid_columnconfigure(0, weight=1)
+        table_frame.grid_rowconfigure(0, weight=1)
+        theme.style_treeview(self)
+        self.table = ttk.Treeview(table_frame, columns=[c for c, _, _ in COLUMNS], show="headings",
+                                  style="Runs.Treeview", selectmode="extended")
+        for key, title, width in COLUMNS:
+            self.table.heading(key, text=title)
+            self.table.column(key, width=width, anchor="w", stretch=key == "name")
+        self.table.grid(row=0, column=0, sticky="nsew", padx=8, pady=8)
+        scroll = ctk.CTkScrollbar(table_frame, command=self.table.yview)
+        scroll.grid(row=0, column=1, sticky="ns", pady=8)
+        self.table.configure(yscrollcommand=scroll.set)
+        self.table.bind("<<TreeviewSelect>>", lambda _e: self._selection_changed())
+        self.table.bind("<Double-1>", lambda _e: self.show_selected())
+
+        self.compare_area = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10)
+        self.compare_area.grid(row=3, column=0, sticky="nsew", padx=6, pady=(0, 6))
+        self.compare_area.grid_columnconfigure(0, weight=3)
+        self.compare_area.grid_columnconfigure(1, weight=2)
+        self.compare_area.grid_rowconfigure(0, weight=1)
+        self.compare_hint = ctk.CTkLabel(self.compare_area, text="Select runs and press Compare to overlay their curves.",
+                                         text_color=theme.MUTED)
+        self.compare_hint.grid(row=0, column=0, columnspan=2, pady=20)
+        self.compare_chart = None
+        self.compare_table = None
+        app.bridge_listen(self._on_event)
+        self._selection_changed()
+
+    # ---- data ----------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        selected = set(self.table.selection())
+        self.table.delete(*self.table.get_children())
+        self.records = {r.id: r for r in self.app.bridge.store.list()}
+        for r in self.records.values():
+            best = "-" if r.best_mAP50_95 is None else f"{r.best_mAP50_95:.3f}"
+            date = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)) if r.started else "-"
+            self.table.insert("", "end", iid=r.id, values=(
+                r.name, r.task, ARCH_LABELS.get(r.arch, r.arch), r.side, r.status, best,
+                f"{r.epochs_done}/{r.epochs}", format_duration(r.duration), date))
+        keep = [i for i in selected if i in self.records]
+        if keep:
+            self.table.selection_set(keep)
+        self._selection_changed()
+
+    def _on_event(self, event: dict) -> None:
+        if event["type"] in (events.RUN_STARTED, events.EPOCH) + events.TERMINAL and self.winfo_ismapped():
+            self.after(200, self.refresh)  # hidden, it refreshes when shown
+
+    def selected(self) -> list:
+        return [self.records[i] for i in self.table.selection() if i in self.records]
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected()
+        one = len(chosen) == 1
+        self.buttons["rename"].configure(state="normal" if one else "disabled")
+        self.buttons["open"].configure(state="normal" if one else "disabled")
+        self.buttons["resume"].configure(state="normal" if one and chosen[0].status in RESUMABLE else "disabled")
+        self.buttons["compare"].configure(state="normal" if chosen else "disabled")
+        self.buttons["delete"].configure(state="normal" if chosen and all(r.status != "running" for r in chosen) else "disabled")
+
+    # ---- actions -------------------------------------------------------------------------------------
+    def rename(self) -> None:
+        [record] = self.selected()
+        store = self.app.bridge.store
+        dialog = ctk.CTkInputDialog(title="Rename run", text=f"New name for '{record.name}':")
+        name = (dialog.get_input() or "").strip()
+        if not name:
+            return
+        try:
+            store.rename(record.id, name)
+        except UserError as exc:
+            self.app.show_message(str(exc), "error")
+            return
+        self.refresh()
+
+    def resume(self) -> None:
+        [record] = self.selected()
+        self.app.resume_run(record.id)
+
+    def open(self) -> None:
+        [record] = self.selected()
+        open_folder(record.folder)
+
+    def delete(self) -> None:
+        chosen = self.selected()
+        names = ", ".join(f"'{r.name}'" for r in chosen)
+        if not self.app.confirm("Delete runs", f"Delete {names} with their weights and model packages? This cannot be undone."):
+            return
+        for record in chosen:
+            try:
+                self.app.bridge.store.delete(record.id)
+            except UserError as exc:
+                self.app.show_message(str(exc), "error")
+        self.refresh()
+
+    def show_selected(self) -> None:
+        chosen = self.selected()
+        if chosen:
+            self.compare()
+
+    def compare(self) -> None:
+        """Overlay the chosen runs' mAP50-95 and training loss per epoch, with a table of final figures."""
+        from cardgrader.gui.charts import LiveChart
+
+        chosen = self.selected()
+        if not chosen:
+            return
+        self.compare_hint.grid_remove()
+        if self.compare_chart is None:
+            self.compare_chart = LiveChart(self.compare_area, "mAP50-95 by epoch", width=5.2, height=2.2, fixed_y=(0.0, 1.02))
+            self.compare_chart.grid(row=0, column=0, sticky="nsew", padx=10, pady=10)
+            self.compare_table = ctk.CTkTextbox(self.compare_area, font=ctk.CTkFont(family="TkFixedFont", size=12),
+                                                wrap="none")
+            self.compare_table.grid(row=0, column=1, sticky="nsew", padx=10, pady=10)
+        self.compare_chart.clear()
+        rows = [f"{'run':<24}{'P':>7}{'R':>7}{'mAP50':>8}{'mAP50-95':>10}"]
+        for index, record in enumerate(chosen):
+            history = events.epoch_history(self.app.bridge.store.events(record.id))
+            color = theme.CLASS_PALETTE[index % len(theme.CLASS_PALETTE)]
+            for e in history:
+                self.compare_chart.add_point(record.id, e["epoch"], e["metrics"].get("mAP50_95", 0.0),
+                                             label=record.name[:22], color=color, marker="o")
+            last = history[-1]["metrics"] if history else {}
+            rows.append(f"{record.name[:23]:<24}" + "".join(
+                f"{last.get(k, float('nan')):>{w}.3f}" for k, w in (("precision", 7), ("recall", 7), ("mAP50", 8), ("mAP50_95", 10))))
+        self.compare_chart.request_redraw()
+        self.compare_table.configure(state="normal")
+        self.compare_table.delete("1.0", "end")
+        self.compare_table.insert("1.0", "\n".join(rows) + "\n")
+        self.compare_table.configure(state="disabled")
+
+    def apply_theme(self) -> None:
+        theme.style_treeview(self)
+        if self.compare_chart:
+            self.compare_chart.apply_theme()

@@ -1,0 +1,52 @@
+"""Colours and styles shared by every panel; (light, dark) pairs follow CustomTkinter's convention."""
+
+from __future__ import annotations
+
+import customtkinter as ctk
+
+ACCENT = ("#1f6aa5", "#3b8ed0")
+MUTED = ("gray38", "gray64")
+SURFACE = ("gray92", "gray14")
+CARD = ("gray97", "gray18")
+BORDER = ("gray75", "gray30")
+OK = ("#1b7f3b", "#4ade80")
+SEVERITY = {"error": ("#c62828", "#ff6b6b"), "warning": ("#9a5b00", "#f5b942"), "info": ("#40566b", "#9fb3c8")}
+SEVERITY_MARK = {"error": "✖", "warning": "▲", "info": "●"}
+
+# Class colours for overlays and curves: the border classes keep the same colour everywhere.
+CLASS_PALETTE = ["#14b8a6", "#f97316", "#a855f7", "#eab308", "#ef4444", "#3b82f6", "#22c55e", "#ec4899"]
+FIXED_CLASS_COLORS = {"outer_border": "#14b8a6", "inner_border": "#f97316"}
+
+
+def class_color(name: str, index: int) -> str:
+    return FIXED_CLASS_COLORS.get(name, CLASS_PALETTE[index % len(CLASS_PALETTE)])
+
+
+def is_dark() -> bool:
+    return ctk.get_appearance_mode() == "Dark"
+
+
+def pick(pair: tuple[str, str]) -> str:
+    """The colour of a (light, dark) pair for the current appearance (for non-CTk widgets and charts)."""
+    return pair[1] if is_dark() else pair[0]
+
+
+def font(size: int = 13, weight: str = "normal") -> ctk.CTkFont:
+    return ctk.CTkFont(size=size, weight=weight)
+
+
+def style_treeview(widget) -> None:
+    """ttk.Treeview has no CustomTkinter twin; style it to match the current appearance."""
+    from tkinter import ttk
+
+    dark = is_dark()
+    bg, fg, head = ("#1d1e1e", "#dce4ee", "#2b2b2b") if dark else ("#ffffff", "#1a1a1a", "#e5e5e5")
+    select = "#1f538d" if dark else "#3a7ebf"
+    style = ttk.Style(widget)
+    style.theme_use("default")
+    style.configure("Runs.Treeview", background=bg, fieldbackground=bg, foreground=fg, rowheight=26,
+                    borderwidth=0, font=("TkDefaultFont", 11))
+    style.configure("Runs.Treeview.Heading", background=head, foreground=fg, relief="flat",
+                    font=("TkDefaultFont", 11, "bold"))
+    style.map("Runs.Treeview", background=[("selected", select)], foreground=[("selected", "#ffffff")])
+    style.map("Runs.Treeview.Heading", background=[("active", head)])

@@ -1,0 +1,84 @@
+"""Small building blocks the panels share: titled sections, labelled fields with inline errors,
+segmented choices that map display labels to config values."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import customtkinter as ctk
+
+from cardgrader.gui import theme
+
+
+class Section(ctk.CTkFrame):
+    """A rounded card with a bold title; put content in `.body`."""
+
+    def __init__(self, master, title: str, subtitle: str = "", **kwargs):
+        super().__init__(master, fg_color=theme.CARD, corner_radius=10, **kwargs)
+        self.grid_columnconfigure(0, weight=1)
+        ctk.CTkLabel(self, text=title, font=theme.font(15, "bold"), anchor="w").grid(
+            row=0, column=0, sticky="ew", padx=14, pady=(10, 0))
+        if subtitle:
+            ctk.CTkLabel(self, text=subtitle, text_color=theme.MUTED, anchor="w", justify="left",
+                         font=theme.font(12)).grid(row=1, column=0, sticky="ew", padx=14)
+        self.body = ctk.CTkFrame(self, fg_color="transparent")
+        self.body.grid(row=2, column=0, sticky="nsew", padx=14, pady=(6, 12))
+        self.body.grid_columnconfigure(1, weight=1)
+        self.grid_rowconfigure(2, weight=1)
+
+
+class Field:
+    """A label, an input widget and a red line under it for the reason a value is refused."""
+
+    def __init__(self, parent, row: int, label: str, widget_factory: Callable[[ctk.CTkFrame], ctk.CTkBaseClass],
+                 hint: str = ""):
+        self.label = ctk.CTkLabel(parent, text=label, anchor="w", font=theme.font(13))
+        self.label.grid(row=2 * row, column=0, sticky="nw", padx=(0, 12), pady=(6, 0))
+        holder = ctk.CTkFrame(parent, fg_color="transparent")
+        holder.grid(row=2 * row, column=1, sticky="ew", pady=(6, 0))
+        holder.grid_columnconfigure(0, weight=1)
+        self.widget = widget_factory(holder)
+        self.widget.grid(row=0, column=0, sticky="w")
+        self.hint = hint
+        self.message = ctk.CTkLabel(parent, text=hint, anchor="w", justify="left", wraplength=420,
+                                    text_color=theme.MUTED, font=theme.font(11))
+        self.message.grid(row=2 * row + 1, column=1, sticky="ew")
+        if not hint:
+            self.message.grid_remove()
+        self.error: str | None = None
+
+    def set_error(self, message: str | None) -> None:
+        self.error = message
+        if message:
+            self.message.configure(text=message, text_color=theme.SEVERITY["error"])
+            self.message.grid()
+        elif self.hint:
+            self.message.configure(text=self.hint, text_color=theme.MUTED)
+            self.message.grid()
+        else:
+            self.message.grid_remove()
+
+
+class Choice(ctk.CTkSegmentedButton):
+    """A segmented button whose buttons show labels but whose value is a config value."""
+
+    def __init__(self, master, options: dict[str, str], command: Callable[[str], None] | None = None, **kwargs):
+        self.options = dict(options)
+        self._by_label = {label: value for value, label in self.options.items()}
+        self._on_change = command
+        super().__init__(master, values=list(self.options.values()), command=self._clicked, **kwargs)
+
+    def _clicked(self, label: str) -> None:
+        if self._on_change:
+            self._on_change(self._by_label[label])
+
+    @property
+    def value(self) -> str:
+        return self._by_label.get(self.get(), "")
+
+    def select(self, value: str) -> None:
+        self.set(self.options.get(value, value))
+
+
+def entry(master, width: int = 120, **kwargs) -> ctk.CTkEntry:
+    return ctk.CTkEntry(master, width=width, **kwargs)
