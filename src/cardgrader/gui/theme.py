@@ -22,6 +22,17 @@ def class_color(name: str, index: int) -> str:
     return FIXED_CLASS_COLORS.get(name, CLASS_PALETTE[index % len(CLASS_PALETTE)])
 
 
+def mono_font(size: int = 12) -> ctk.CTkFont:
+    """The platform's fixed-width family (Tk's TkFixedFont is an alias CTkFont cannot take by name)."""
+    import tkinter.font
+
+    try:
+        family = tkinter.font.nametofont("TkFixedFont").actual("family")
+    except Exception:  # noqa: BLE001 - before a Tk root exists
+        family = "Courier"
+    return ctk.CTkFont(family=family, size=size)
+
+
 def is_dark() -> bool:
     return ctk.get_appearance_mode() == "Dark"
 
@@ -44,9 +55,9 @@ def style_treeview(widget) -> None:
     select = "#1f538d" if dark else "#3a7ebf"
     style = ttk.Style(widget)
     style.theme_use("default")
-    style.configure("Runs.Treeview", background=bg, fieldbackground=bg, foreground=fg, rowheight=26,
-                    borderwidth=0, font=("TkDefaultFont", 11))
+    style.configure("Runs.Treeview", background=bg, fieldbackground=bg, foreground=fg, rowheight=24,
+                    borderwidth=0, font=("TkDefaultFont", 10))
     style.configure("Runs.Treeview.Heading", background=head, foreground=fg, relief="flat",
-                    font=("TkDefaultFont", 11, "bold"))
+                    font=("TkDefaultFont", 10, "bold"))
     style.map("Runs.Treeview", background=[("selected", select)], foreground=[("selected", "#ffffff")])
     style.map("Runs.Treeview.Heading", background=[("active", head)])

@@ -65,8 +65,9 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.sample_button = ctk.CTkButton(buttons, text="Try with sample cards", width=170, command=self.use_samples,
                                            fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236"))
         self.sample_button.grid(row=0, column=2, padx=5)
-        self.clear_button = ctk.CTkButton(buttons, text="Clear", width=80, command=self.clear,
-                                          fg_color=("gray70", "gray30"), hover_color=("gray60", "gray25"))
+        self.clear_button = ctk.CTkButton(buttons, text="Clear", width=80, command=self.clear, fg_color="transparent",
+                                          border_width=1, border_color=theme.BORDER, text_color=("gray10", "gray90"),
+                                          hover_color=("gray85", "gray25"))
         self.clear_button.grid(row=0, column=3, padx=5)
         self.sources_label = ctk.CTkLabel(zone, text="", anchor="w", justify="left", font=theme.font(12), wraplength=980)
         self.sources_label.grid(row=3, column=0, sticky="ew", padx=16, pady=(0, 6))
@@ -113,13 +114,18 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.findings_box.configure(state="disabled")
         self.thumb_grid = ctk.CTkScrollableFrame(self.tabs.tab("Thumbnails"), fg_color="transparent")
         self.thumb_grid.grid(row=0, column=0, sticky="nsew")
-        self.class_rows = ctk.CTkScrollableFrame(self.tabs.tab("Classes"), fg_color="transparent")
-        self.class_rows.grid(row=0, column=0, sticky="nsew")
+        classes_tab = self.tabs.tab("Classes")
+        classes_tab.grid_rowconfigure(0, weight=0)
+        classes_tab.grid_rowconfigure(1, weight=1)
+        save = ctk.CTkButton(classes_tab, text="Save as my default mapping", command=self.save_mapping)
+        save.grid(row=0, column=0, sticky="e", pady=(0, 6), padx=6)
+        self.class_rows = ctk.CTkScrollableFrame(classes_tab, fg_color="transparent", height=300)
+        self.class_rows.grid(row=1, column=0, sticky="nsew")
         self.class_rows.grid_columnconfigure(1, weight=1)
-        save = ctk.CTkButton(self.tabs.tab("Classes"), text="Save as my default mapping", command=self.save_mapping)
-        save.grid(row=1, column=0, sticky="e", pady=(6, 0))
         split_tab = self.tabs.tab("Split")
         split_tab.grid_rowconfigure(0, weight=0)
+        split_tab.grid_columnconfigure(0, weight=0)
+        split_tab.grid_columnconfigure(2, weight=1)
         self.split_entries = {}
         for row, (name, default) in enumerate((("train", "0.8"), ("val", "0.2"), ("test", "0"), ("seed", "0"))):
             ctk.CTkLabel(split_tab, text={"seed": "Seed"}.get(name, f"{name.capitalize()} share"), anchor="w").grid(
@@ -132,7 +138,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.split_error = ctk.CTkLabel(split_tab, text="Existing train/val splits in the source are kept; identical "
                                                         "photos never land in two splits.",
                                         text_color=theme.MUTED, anchor="w", wraplength=600, justify="left")
-        self.split_error.grid(row=4, column=0, columnspan=2, sticky="w", padx=10, pady=(8, 0))
+        self.split_error.grid(row=4, column=0, columnspan=3, sticky="w", padx=10, pady=(8, 0))
 
     def _register_drop_targets(self) -> None:
         if self.app.dnd_version is None:
@@ -369,7 +375,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         for child in self.thumb_grid.winfo_children():
             child.destroy()
         self._thumb_images = []
-        columns = 5
+        columns = 6
         for index, (item, image) in enumerate(rendered):
             picture = ctk.CTkImage(light_image=image, dark_image=image, size=image.size)
             self._thumb_images.append(picture)
@@ -377,6 +383,14 @@ class DataPanel(ctk.CTkScrollableFrame):
             cell = ctk.CTkLabel(self.thumb_grid, image=picture, text=caption, compound="top", font=theme.font(11),
                                 text_color=theme.SEVERITY["error"] if not item.usable else ("gray10", "gray90"))
             cell.grid(row=index // columns, column=index % columns, padx=6, pady=6)
+
+    def apply_theme(self) -> None:
+        """Rebuild what CustomTkinter cannot recolour inside scrollable frames after a theme change."""
+        for level in ("error", "warning", "info"):
+            self.findings_box.tag_config(level, foreground=theme.pick(theme.SEVERITY[level]))
+        if self.report is not None:
+            self._show_class_rows()
+            self._render_thumbnails()
 
     # ---- class mapping -------------------------------------------------------------------------------
     def _show_class_rows(self) -> None:

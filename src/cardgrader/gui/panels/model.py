@@ -113,12 +113,12 @@ class ModelPanel(ctk.CTkScrollableFrame):
 
     def _build_how(self, body) -> None:
         holder = self._field(body, 0, "preset", "Preset", lambda m: ctk.CTkFrame(m, fg_color="transparent")).widget
-        self.preset = ctk.CTkOptionMenu(holder, values=self._preset_names(), width=170, command=self._apply_preset)
+        self.preset = ctk.CTkOptionMenu(holder, values=self._preset_names(), width=190, command=self._apply_preset)
         self.preset.set("choose…")
-        self.preset.grid(row=0, column=0)
+        self.preset.grid(row=0, column=0, columnspan=3, sticky="w")
         for col, (text, command) in enumerate((("Save as…", self._save_preset), ("Import…", self._import_preset),
-                                               ("Export…", self._export_preset)), start=1):
-            ctk.CTkButton(holder, text=text, width=76, command=command).grid(row=0, column=col, padx=(6, 0))
+                                               ("Export…", self._export_preset))):
+            ctk.CTkButton(holder, text=text, width=84, command=command).grid(row=1, column=col, padx=(0, 6), pady=(6, 0))
         labels = {"epochs": "Epochs", "batch": "Batch size", "imgsz": "Image size (px)", "lr0": "Learning rate",
                   "patience": "Early-stop patience", "workers": "Data workers", "seed": "Seed"}
         self.numbers: dict[str, ctk.CTkEntry] = {}

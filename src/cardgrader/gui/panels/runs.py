@@ -17,9 +17,9 @@ from cardgrader.training.progress import format_duration
 from cardgrader.training.store import RESUMABLE
 from cardgrader.vocabulary import ARCH_LABELS
 
-COLUMNS = (("name", "Name", 220), ("task", "Task", 80), ("arch", "Architecture", 120), ("side", "Side", 60),
-           ("status", "Status", 90), ("best", "Best mAP50-95", 110), ("epochs", "Epochs", 70),
-           ("duration", "Duration", 90), ("date", "Started", 130))
+COLUMNS = (("name", "Name", 210), ("task", "Task", 70), ("arch", "Architecture", 110), ("side", "Side", 50),
+           ("status", "Status", 80), ("best", "mAP50-95", 90), ("epochs", "Epochs", 60),
+           ("duration", "Duration", 80), ("date", "Started", 110))
 
 
 def open_folder(path: str) -> None:
@@ -78,8 +78,8 @@ class RunsPanel(ctk.CTkFrame):
 
         self.compare_area = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10)
         self.compare_area.grid(row=3, column=0, sticky="nsew", padx=6, pady=(0, 6))
-        self.compare_area.grid_columnconfigure(0, weight=3)
-        self.compare_area.grid_columnconfigure(1, weight=2)
+        self.compare_area.grid_columnconfigure(0, weight=1)
+        self.compare_area.grid_columnconfigure(1, weight=1)
         self.compare_area.grid_rowconfigure(0, weight=1)
         self.compare_hint = ctk.CTkLabel(self.compare_area, text="Select runs and press Compare to overlay their curves.",
                                          text_color=theme.MUTED)
@@ -96,7 +96,7 @@ class RunsPanel(ctk.CTkFrame):
         self.records = {r.id: r for r in self.app.bridge.store.list()}
         for r in self.records.values():
             best = "-" if r.best_mAP50_95 is None else f"{r.best_mAP50_95:.3f}"
-            date = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)) if r.started else "-"
+            date = time.strftime("%m-%d %H:%M", time.localtime(r.started)) if r.started else "-"
             self.table.insert("", "end", iid=r.id, values=(
                 r.name, r.task, ARCH_LABELS.get(r.arch, r.arch), r.side, r.status, best,
                 f"{r.epochs_done}/{r.epochs}", format_duration(r.duration), date))
@@ -170,21 +170,21 @@ class RunsPanel(ctk.CTkFrame):
             return
         self.compare_hint.grid_remove()
         if self.compare_chart is None:
-            self.compare_chart = LiveChart(self.compare_area, "mAP50-95 by epoch", width=5.2, height=2.2, fixed_y=(0.0, 1.02))
+            self.compare_chart = LiveChart(self.compare_area, "mAP50-95 by epoch", width=4.2, height=2.2, fixed_y=(0.0, 1.02))
             self.compare_chart.grid(row=0, column=0, sticky="nsew", padx=10, pady=10)
-            self.compare_table = ctk.CTkTextbox(self.compare_area, font=ctk.CTkFont(family="TkFixedFont", size=12),
-                                                wrap="none")
+            self.compare_table = ctk.CTkTextbox(self.compare_area, font=theme.mono_font(11),
+                                                wrap="none", width=480)
             self.compare_table.grid(row=0, column=1, sticky="nsew", padx=10, pady=10)
         self.compare_chart.clear()
-        rows = [f"{'run':<24}{'P':>7}{'R':>7}{'mAP50':>8}{'mAP50-95':>10}"]
+        rows = [f"{'run':<22}{'P':>7}{'R':>7}{'mAP50':>8}{'mAP50-95':>10}"]
         for index, record in enumerate(chosen):
             history = events.epoch_history(self.app.bridge.store.events(record.id))
             color = theme.CLASS_PALETTE[index % len(theme.CLASS_PALETTE)]
             for e in history:
                 self.compare_chart.add_point(record.id, e["epoch"], e["metrics"].get("mAP50_95", 0.0),
-                                             label=record.name[:22], color=color, marker="o")
+                                             label=record.name[:32], color=color, marker="o")
             last = history[-1]["metrics"] if history else {}
-            rows.append(f"{record.name[:23]:<24}" + "".join(
+            rows.append(f"{record.name[:21]:<22}" + "".join(
                 f"{last.get(k, float('nan')):>{w}.3f}" for k, w in (("precision", 7), ("recall", 7), ("mAP50", 8), ("mAP50_95", 10))))
         self.compare_chart.request_redraw()
         self.compare_table.configure(state="normal")
