@@ -47,3 +47,16 @@ def tree_digest(folder: Path) -> dict[str, str]:
             path = Path(root) / name
             out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+@pytest.fixture(autouse=True)
+def _pil_stays_pillow():
+    """A test that imports Ultralytics in this process must not change PIL for the tests after it
+    (Ultralytics replaces PIL.Image.open process-wide; the app undoes that wherever it imports it)."""
+    yield
+    import sys
+
+    if "ultralytics.utils.patches" in sys.modules:
+        from cardgrader.training.offline import restore_pil_open
+
+        restore_pil_open()

@@ -57,3 +57,20 @@ def test_engine_and_cli_start_without_torch_or_tk():
             "bad = [m for m in ('torch', 'ultralytics', 'tkinter') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_window_starts_without_torch_ultralytics_or_pyplot(tmp_path):
+    """The GUI process stays light: training and prediction run in child processes (needs a display)."""
+    import os
+
+    import pytest
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no display")
+    code = ("import sys; from cardgrader.gui.app import MainWindow; w = MainWindow(); w.update(); "
+            "[w.update() for _ in range(50)]; w._after_startup(); w.update(); "
+            "bad = [m for m in ('torch', 'ultralytics', 'matplotlib.pyplot') if m in sys.modules]; "
+            "w.bridge.shutdown(); w.destroy(); print(bad); sys.exit(bool(bad))")
+    env = {**os.environ, "CARDGRADER_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -39,3 +39,9 @@ class ResourceError(UserError):
     """Not enough disk, memory or GPU memory to start."""
 
     exit_code = 1
+
+
+class Cancelled(UserError):
+    """The user stopped the job; nothing was left half-written."""
+
+    exit_code = 130

@@ -18,7 +18,7 @@ from cardgrader.data.build import import_dataset, trainable
 from cardgrader.data.check import check
 from cardgrader.data.classmap import ClassMap, save_user_map
 from cardgrader.data.model import OBB, POLYGON
-from cardgrader.data.progress import Cancelled
+from cardgrader.errors import Cancelled
 from cardgrader.errors import ConfigError, DataError
 from tests.conftest import tree_digest
 

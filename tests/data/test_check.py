@@ -10,7 +10,7 @@ import pytest
 
 from cardgrader.data.check import check
 from cardgrader.data.classmap import ClassMap, save_user_map, user_map_file
-from cardgrader.data.progress import Cancelled
+from cardgrader.errors import Cancelled
 from cardgrader.data.report import format_text
 from cardgrader.data.sample import generate
 from cardgrader.errors import ConfigError

@@ -55,7 +55,11 @@ def test_real_training_produces_weights_package_and_events(engine, card_dataset,
 
     [record] = engine.store.list()
     assert (record.status, record.epochs_done, record.name) == ("finished", 2, f"tiny-{arch}")
-    assert tree_digest(data.parent) == before  # the source dataset is never written to
+    after = tree_digest(data.parent)
+    caches = {k for k in {**before, **after} if k.endswith(".cache")}
+    assert caches <= {"labels/train.cache", "labels/val.cache"}  # Ultralytics' caches, in our own build
+    unchanged = {k: v for k, v in before.items() if k not in caches}
+    assert {k: v for k, v in after.items() if k not in caches} == unchanged  # nothing else was touched
 
 
 def test_cancel_mid_epoch_is_fast_and_the_run_resumes_to_the_end(engine, card_dataset):
@@ -186,13 +190,37 @@ def test_data_errors_are_sentences_and_create_no_run(engine, card_dataset, tmp_p
     from cardgrader.errors import DataError
 
     data = card_dataset("detect", count=10, size=96)
+    (tmp_path / "no photos" / "images" / "train").mkdir(parents=True)
     cases = [
         (tiny(tmp_path / "missing"), "does not exist"),
-        (tiny(data, border="outer"), "has classes outer_border, inner_border, but this run trains outer_border"),
+        (tiny(data, border="outer"), "was built for detect with classes outer_border, inner_border, but this run "
+                                     "trains detect with classes outer_border"),
+        (tiny(data, arch="obb"), "was built for detect"),
+        (tiny(tmp_path / "no photos"), "no photos"),
     ]
-    (tmp_path / "only-train" / "images" / "train").mkdir(parents=True)
-    cases.append((tiny(tmp_path / "only-train"), "has no val images"))
     for config, needle in cases:
         with pytest.raises(DataError, match=needle):
             engine.start(config)
     assert engine.store.list() == []
+
+
+def test_any_labelled_folder_trains_imported_for_the_run(engine, tmp_path):
+    """A grader's own folder (here flat YOLO polygons with eight card classes) is imported for the run:
+    only the outer border is kept for border type `outer`, and the folder itself is never written to."""
+    from cardgrader.data.sample import generate
+    from tests.conftest import tree_digest
+
+    source = tmp_path / "my cards"
+    generate(source, count=10, seed=4, size=(160, 208))
+    before = tree_digest(source)
+    sub = engine.subscribe()
+    run_id = engine.start(tiny(source, border="outer", arch="obb", epochs=1))
+    seen: list[dict] = []
+    final = wait_for(sub, terminal, seen=seen)
+    assert final["type"] == "finished", final
+    meta = json.loads((engine.store.folder(run_id) / "model" / "metadata.json").read_text())
+    assert meta["classes"] == ["outer_border"] and meta["arch"] == "obb"
+    assert sum(meta["dataset"]["counts"].values()) == 5  # the run trains fronts: the five backs stay out
+    assert meta["dataset"]["origin"] == str(source)
+    assert any("Dataset ready" in e.get("message", "") for e in seen if e["type"] == "log")
+    assert tree_digest(source) == before

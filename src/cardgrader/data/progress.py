@@ -14,17 +14,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence, TypeVar
 
-from cardgrader.errors import UserError
+from cardgrader.errors import Cancelled
 
 T = TypeVar("T")
 R = TypeVar("R")
 ProgressFn = Callable[[int, int, str], None]
-
-
-class Cancelled(UserError):
-    """The user stopped the job; nothing was left half-written."""
-
-    exit_code = 130
 
 
 class Reporter:

@@ -23,7 +23,8 @@ from cardgrader.gui.settings import Settings
 from cardgrader.gui.tasks import BackgroundTask
 
 log = logging.getLogger("cardgrader.gui")
-PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("settings", "Settings"))
+PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("photometric", "Photometric"),
+          ("settings", "Settings"))
 MESSAGE_SECONDS = 10
 
 try:
@@ -99,10 +100,11 @@ class MainWindow(ctk.CTk, _DND_BASE):
     # Panels are built when first needed: only the visible one before the window first shows.
     def panel(self, key: str):
         if key not in self.panels:
-            from cardgrader.gui.panels import data, model, runs, settings, train
+            from cardgrader.gui.panels import data, model, photometric, runs, settings, train
 
             factory = {"data": data.DataPanel, "model": model.ModelPanel, "train": train.TrainPanel,
-                       "runs": runs.RunsPanel, "settings": settings.SettingsPanel}[key]
+                       "runs": runs.RunsPanel, "photometric": photometric.PhotometricPanel,
+                       "settings": settings.SettingsPanel}[key]
             self.panels[key] = factory(self.content, self)
             if key == "model":
                 self.panels[key].on_change(lambda: self.data_panel.model_changed())
@@ -130,6 +132,8 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self.settings.set("last_panel", key)
         if key == "runs" and self.started:
             self.runs_panel.refresh()
+        if key == "photometric" and self.started:
+            self.panels["photometric"].refresh_models()
         if key == "train" and self.started:
             self.train_panel.ensure_charts()
 

@@ -39,11 +39,13 @@ def load_yolo(weights: str | Path):
     Ultralytics binds its log handler to whatever stdout is at import time and greets a fresh config
     dir there; importing it with stdout pointed at stderr keeps `--json` output pure JSON.
     """
-    from cardgrader.training.offline import configure_environment
+    from cardgrader.training.offline import configure_environment, patch_ultralytics_offline
 
     configure_environment()
     with contextlib.redirect_stdout(sys.stderr):
         from ultralytics import YOLO
+
+        patch_ultralytics_offline()
 
         try:
             return YOLO(str(weights))

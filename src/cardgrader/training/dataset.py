@@ -1,180 +1,94 @@
-"""What a run trains on: an Ultralytics dataset in our own data dir, never the user's folder.
+"""What a run trains on: a dataset `cardgrader.data` built in our own data dir, never the user's folder.
 
-Ultralytics writes into the dataset it trains on (`labels/*.cache`, and it re-saves JPEGs that lack
-their end marker), so a user's Ultralytics-layout folder is mirrored first: images are hard-linked
-(copied when linking fails or the JPEG is incomplete) and labels copied. Datasets already in our
-data dir (built by `cardgrader data import`) are used as they are.
+`--data` may be anything `data import` reads (an Ultralytics folder or YAML, COCO, VOC, LabelMe, flat
+folders of images and labels). It is imported for the run's architecture, task, border type, side and
+classes: converted, validated, split without leakage, hard-linked or copied (Ultralytics writes caches
+into the dataset it trains on, and re-saves JPEGs that lack their end marker). The build is reused while
+its sources and settings are unchanged. A dataset `data import` built already is used as it is.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from dataclasses import dataclass, field
+import json
+import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import yaml
 
-from cardgrader import paths
-from cardgrader.data.fingerprint import fingerprint
-from cardgrader.data.layout import SPLITS, jpeg_is_complete, label_path_for, list_images
+from cardgrader.data.build import MANIFEST, import_dataset
+from cardgrader.data.find import find
 from cardgrader.errors import DataError
-
-YAML_NAMES = ("data.yaml", "dataset.yaml")
-
-
-@dataclass
-class DatasetSource:
-    """A dataset as found: its root, split folders and class names (None when the folder has no YAML)."""
-
-    origin: Path
-    root: Path
-    splits: dict[str, Path]
-    names: list[str] | None
-    yaml_file: Path | None = None
-    images: dict[str, list[Path]] = field(default_factory=dict)
+from cardgrader.training.config import TrainingConfig
 
 
 @dataclass
 class PreparedDataset:
-    yaml_path: Path
+    yaml_path: Path  # the run's own dataset.yaml
     names: list[str]
-    counts: dict[str, int]
+    counts: dict[str, int]  # images per split
     fingerprint: str
-    origin: str
+    origin: str  # what the grader gave as --data
 
 
-def _names_from(values: Any, where: Path) -> list[str]:
-    if isinstance(values, dict):
-        try:
-            return [str(values[k]) for k in sorted(values, key=int)]
-        except (TypeError, ValueError):
-            raise DataError(f"The class names in {where} must be numbered 0, 1, 2, ...") from None
-    if isinstance(values, list):
-        return [str(v) for v in values]
-    raise DataError(f"{where} has no 'names' list of classes.")
-
-
-def _from_yaml(yaml_file: Path) -> DatasetSource:
+def built_by_import(path: Path) -> dict | None:
+    """The import result recorded beside a dataset `data import` built (None for any other folder)."""
+    root = path.parent if path.is_file() else path
     try:
-        spec = yaml.safe_load(yaml_file.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DataError(f"The dataset file {yaml_file} cannot be read as YAML ({type(exc).__name__}).") from None
-    if not isinstance(spec, dict):
-        raise DataError(f"The dataset file {yaml_file} must be a mapping with train, val and names.")
-    root = Path(spec.get("path") or yaml_file.parent)
-    if not root.is_absolute():
-        root = (yaml_file.parent / root).resolve()
-    splits = {}
-    for split in SPLITS:
-        entry = spec.get(split)
-        if entry is None:
-            continue
-        if not isinstance(entry, str):
-            raise DataError(f"'{split}' in {yaml_file} lists several sources; import it with `cardgrader data import` first.")
-        folder = (root / entry).resolve()
-        if folder.suffix == ".txt":
-            raise DataError(f"'{split}' in {yaml_file} is a list file; import it with `cardgrader data import` first.")
-        splits[split] = folder
-    return DatasetSource(yaml_file, root, splits, _names_from(spec.get("names"), yaml_file), yaml_file)
+        return json.loads((root / MANIFEST).read_text(encoding="utf-8"))["result"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
-def find_dataset(data: str | Path) -> DatasetSource:
-    """Locate a dataset from a YAML file or an Ultralytics-layout folder (fast: no image is read)."""
-    if not str(data).strip():
-        raise DataError("No training data chosen: give --data a dataset folder or its data.yaml.")
-    path = Path(data).expanduser()
+def check_source(config: TrainingConfig) -> None:
+    """Fast checks in the caller's thread, so a wrong --data never becomes a run."""
+    if not str(config.data).strip():
+        raise DataError("No training data chosen: give --data a folder of labelled card photos or a dataset YAML.")
+    path = Path(config.data).expanduser()
     if not path.exists():
         raise DataError(f"The data path {path} does not exist.")
-    if path.is_file():
-        if path.suffix.lower() not in (".yaml", ".yml"):
-            raise DataError(f"{path} is a file but not a dataset YAML; choose the dataset folder or its data.yaml.")
-        source = _from_yaml(path.resolve())
-    else:
-        yaml_file = next((path / n for n in YAML_NAMES if (path / n).is_file()), None)
-        if yaml_file:
-            source = _from_yaml(yaml_file.resolve())
-        else:
-            root = path.resolve()
-            splits = {s: root / "images" / s for s in SPLITS if (root / "images" / s).is_dir()}
-            splits.update({s: root / s / "images" for s in SPLITS if (root / s / "images").is_dir() and s not in splits})
-            if "val" not in splits and (root / "valid" / "images").is_dir():
-                splits["val"] = root / "valid" / "images"
-            source = DatasetSource(root, root, splits, None)
-    for split in ("train", "val"):
-        folder = source.splits.get(split)
-        if folder is None:
+    built = built_by_import(path)
+    if built is not None:
+        if built.get("arch") != config.arch or built.get("classes") != config.class_names:
             raise DataError(
-                f"The dataset at {source.origin} has no {split} images (expected images/{split}); "
-                "`cardgrader data import` can split a folder for you."
+                f"The dataset at {path} was built for {built.get('arch')} with classes "
+                f"{', '.join(built.get('classes') or [])}, but this run trains {config.arch} with classes "
+                f"{', '.join(config.class_names)}. Give the original photos as --data (they are imported for this "
+                "run), or build a dataset for it with `cardgrader data import`."
             )
-        if not folder.is_dir():
-            raise DataError(f"The {split} folder {folder} of the dataset at {source.origin} does not exist.")
-    return source
+        return
+    found = find([path])
+    if not any(f.tasks for f in found):
+        errors = [x.message for f in found for x in f.findings if x.severity == "error"]
+        raise DataError(errors[0] if errors else f"{path} holds no images to train on.")
 
 
-def check_classes(source: DatasetSource, classes: list[str]) -> None:
-    if source.names is not None and source.names != list(classes):
-        raise DataError(
-            f"The dataset at {source.origin} has classes {', '.join(source.names)}, but this run trains "
-            f"{', '.join(classes)}. Import the data for this task and border type with `cardgrader data import`, "
-            "or set the run's class list to match the dataset."
-        )
+def prepare(config: TrainingConfig, run_dir: Path, progress: Callable[[str], None] | None = None,
+            cancel: threading.Event | None = None) -> PreparedDataset:
+    """Build (or reuse) the dataset for this run and write the run's `dataset.yaml`."""
+    path = Path(config.data).expanduser()
+    built = built_by_import(path)
+    if built is None:
+        stages: list[str] = []
 
+        def report(_done: int, _total: int, message: str) -> None:
+            if progress and message not in stages:  # one line per stage, not per file
+                stages.append(message)
+                progress(f"Preparing the dataset: {message.lower()}")
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def _link_or_copy(src: Path, dst: Path) -> None:
-    if jpeg_is_complete(src):
-        try:
-            os.link(src, dst)
-            return
-        except OSError:
-            pass
-    shutil.copy2(src, dst)
-
-
-def prepare(source: DatasetSource, classes: list[str], run_dir: Path,
-            progress: Callable[[str], None] | None = None) -> PreparedDataset:
-    """Make the dataset the run trains on and write the run's `dataset.yaml`."""
-    images = {split: list_images(folder) for split, folder in source.splits.items()}
-    for split in ("train", "val"):
-        if not images[split]:
-            raise DataError(f"The {split} folder {source.splits[split]} holds no images.")
-    files = [f for split in images.values() for f in split]
-    labels = [label_path_for(f) for f in files]
-    print_ = progress or (lambda _m: None)
-    fp = fingerprint(files + [p for p in labels if p.exists()], {"names": classes}, root=source.root)
-
-    if _inside(source.root, paths.datasets_dir()):
-        root, splits = source.root, {s: f for s, f in source.splits.items()}
-    else:
-        root = paths.datasets_dir() / "mirrors" / fp
-        splits = {s: root / "images" / s for s in images}
-        if not (root / ".complete").exists():
-            print_(f"Copying {len(files)} images of {source.origin} into the app's data folder (the original is never changed)")
-            shutil.rmtree(root, ignore_errors=True)
-            for split, split_images in images.items():
-                for image in split_images:
-                    rel = image.relative_to(source.splits[split])
-                    dst = root / "images" / split / rel
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    _link_or_copy(image, dst)
-                    label = label_path_for(image)
-                    if label.exists():
-                        label_dst = label_path_for(dst)
-                        label_dst.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(label, label_dst)
-            (root / ".complete").write_text(fp, encoding="utf-8")
-    spec = {"path": str(root), **{s: os.path.relpath(f, root) for s, f in splits.items()},
-            "names": {i: n for i, n in enumerate(classes)}}
+        result = import_dataset([path], arch=config.arch, task=config.task, border=config.border, side=config.side,
+                                classes=config.class_names, progress=report, cancel=cancel)
+        built = {"data_yaml": result.data_yaml, "images": result.images, "fingerprint": result.fingerprint}
+        if progress:
+            reused = " (reused: the sources are unchanged)" if result.reused else ""
+            counts = ", ".join(f"{n} {s}" for s, n in result.images.items())
+            progress(f"Dataset ready{reused}: {counts} images in {result.root}")
+            for note in result.notes:
+                progress(note)
+    spec = yaml.safe_load(Path(built["data_yaml"]).read_text(encoding="utf-8"))
+    spec["path"] = str(Path(built["data_yaml"]).parent)
     yaml_path = run_dir / "dataset.yaml"
     yaml_path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return PreparedDataset(yaml_path, list(classes), {s: len(v) for s, v in images.items()}, fp, str(source.origin))
+    return PreparedDataset(yaml_path, list(config.class_names), dict(built["images"]), built["fingerprint"],
+                           str(config.data))

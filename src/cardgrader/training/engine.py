@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cardgrader import paths
-from cardgrader.errors import BusyError, ConfigError, ResourceError, UserError
+from cardgrader.errors import BusyError, Cancelled, ConfigError, ResourceError, UserError
 from cardgrader.training import child, dataset, events, resources
 from cardgrader.training.config import TrainingConfig
 from cardgrader.training.lock import TrainingLock
@@ -40,7 +40,6 @@ class _ActiveRun:
     name: str
     config: TrainingConfig
     folder: Path
-    source: dataset.DatasetSource
     resume_from: Path | None = None
     completed: int = 0  # epochs finished before this (re)start
     warnings: list[str] = field(default_factory=list)
@@ -51,6 +50,7 @@ class _ActiveRun:
     prepared: dataset.PreparedDataset | None = None
     epochs_done: int = 0
     done: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)  # stops the dataset import too
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
@@ -132,8 +132,7 @@ class Engine:
         """Check the data, the machine and the lock, create the run, and start training; returns the run id."""
         config = TrainingConfig.from_dict(config.to_dict())
         self._check_weights(config)
-        source = dataset.find_dataset(config.data)
-        dataset.check_classes(source, config.class_names)
+        dataset.check_source(config)
         run_id = new_run_id()
         name = self.store.unique_name(config.name or config.default_name())
         with self._start_lock:
@@ -143,8 +142,7 @@ class Engine:
             except BaseException:
                 self._lock.release()
                 raise
-            run = _ActiveRun(record.id, record.name, self.store.config(record.id), Path(record.folder), source,
-                             warnings=warnings)
+            run = _ActiveRun(record.id, record.name, self.store.config(record.id), Path(record.folder), warnings=warnings)
             self._launch(run)
         return run.id
 
@@ -160,8 +158,7 @@ class Engine:
             )
         config = self.store.config(record.id)
         self._check_weights(config)
-        source = dataset.find_dataset(config.data)
-        dataset.check_classes(source, config.class_names)
+        dataset.check_source(config)
         folder = Path(record.folder)
         checkpoint = latest_checkpoint(folder)
         history = self.store.events(record.id)
@@ -171,7 +168,7 @@ class Engine:
             self.store.mark_running(record.id)
             if checkpoint is None and completed_epochs(history):
                 warnings.append("No usable checkpoint was found, so the run starts again from epoch 1.")
-            run = _ActiveRun(record.id, record.name, config, folder, source, resume_from=checkpoint,
+            run = _ActiveRun(record.id, record.name, config, folder, resume_from=checkpoint,
                              completed=completed, warnings=warnings, epochs_done=completed)
             self._launch(run)
         return run.id
@@ -283,8 +280,9 @@ class Engine:
                                         epochs=run.config.epochs, resumed_from_epoch=run.completed))
             for warning in run.warnings:
                 self._note(run, warning, "warning")
-            run.prepared = await self._in_thread(dataset.prepare, run.source, run.config.class_names, run.folder,
-                                                 progress=lambda m: self._loop.call_soon_threadsafe(self._note, run, m))
+            run.prepared = await self._in_thread(dataset.prepare, run.config, run.folder,
+                                                 progress=lambda m: self._loop.call_soon_threadsafe(self._note, run, m),
+                                                 cancel=run.stop)
             if run.resume_from and run.completed >= run.config.epochs:
                 self._note(run, "Every planned epoch was already trained; packaging the model.")
                 await self._finish(run, events.make(events.FINISHED, run.id, metrics={}, best=None, epoch=run.completed))
@@ -297,6 +295,8 @@ class Engine:
                     code = run.process.exitcode if run.process else None
                     self._terminal(run, events.make(events.FAILED, run.id, metrics={}, best=None,
                                                     error=describe_exit(code), epoch=run.epochs_done))
+        except Cancelled:
+            self._terminal(run, events.make(events.CANCELLED, run.id, metrics={}, best=None, epoch=run.epochs_done))
         except UserError as exc:
             self._terminal(run, events.make(events.FAILED, run.id, metrics={}, best=None, error=str(exc), epoch=run.epochs_done))
         except Exception as exc:  # noqa: BLE001 - the engine must survive anything a run does
@@ -407,6 +407,7 @@ class Engine:
         if run.cancel_requested or run.terminal is not None:
             return
         run.cancel_requested = True
+        run.stop.set()
         self._note(run, "Stop requested; stopping at the next batch.")
         if run.cancel_event is not None:
             run.cancel_event.set()

@@ -66,8 +66,27 @@ def install_network_audit() -> None:
     sys.addaudithook(hook)
 
 
+def restore_pil_open() -> None:
+    """Undo Ultralytics' process-wide replacement of `PIL.Image.open`.
+
+    On any file Pillow cannot identify, the replacement tries to pip-install pi-heif (a download at run
+    time) and then raises ModuleNotFoundError instead of UnidentifiedImageError, which changes how every
+    later check in the process sees a corrupt image. Our data checks report such files themselves.
+    """
+    from PIL import Image
+
+    try:
+        from ultralytics.utils import patches
+    except ImportError:
+        return
+    original = getattr(patches, "_image_open", None)
+    if original is not None and Image.open is not original:
+        Image.open = original
+
+
 def patch_ultralytics_offline() -> None:
-    """After import: keep the CUDA AMP check from downloading its reference model when offline."""
+    """After import: keep Ultralytics from downloading behind our back (PIL plugins, the AMP model)."""
+    restore_pil_open()
     if not os.environ.get("YOLO_OFFLINE"):
         return
     from ultralytics.engine import trainer as trainer_module

@@ -10,7 +10,7 @@ from typing import Callable
 
 import customtkinter as ctk
 
-from cardgrader.errors import UserError
+from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
 from cardgrader.gui.widgets import Section
@@ -254,7 +254,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.progress_frame.grid_remove()
         self.sample_button.configure(state="normal")
         if isinstance(exc, UserError):
-            stopped = type(exc).__name__ == "Cancelled"
+            stopped = isinstance(exc, Cancelled)
             self.app.show_message(str(exc), "info" if stopped else "error")
             self._show_findings_text([("error", str(exc))])
         else:

@@ -52,7 +52,8 @@ class RunsPanel(ctk.CTkFrame):
         for col, (name, text, command) in enumerate((
             ("refresh", "Refresh", self.refresh), ("rename", "Rename…", self.rename),
             ("compare", "Compare", self.compare), ("resume", "Resume", self.resume),
-            ("open", "Open folder", self.open), ("delete", "Delete…", self.delete),
+            ("open", "Open folder", self.open), ("validate", "Check with PS…", self.validate),
+            ("delete", "Delete…", self.delete),
         )):
             button = ctk.CTkButton(buttons, text=text, width=104, command=command)
             button.grid(row=0, column=col, padx=(0, 8), pady=4)
@@ -119,6 +120,8 @@ class RunsPanel(ctk.CTkFrame):
         self.buttons["open"].configure(state="normal" if one else "disabled")
         self.buttons["resume"].configure(state="normal" if one and chosen[0].status in RESUMABLE else "disabled")
         self.buttons["compare"].configure(state="normal" if chosen else "disabled")
+        surface = one and chosen[0].status == "finished" and chosen[0].task == "surface"
+        self.buttons["validate"].configure(state="normal" if surface else "disabled")
         self.buttons["delete"].configure(state="normal" if chosen and all(r.status != "running" for r in chosen) else "disabled")
 
     # ---- actions -------------------------------------------------------------------------------------
@@ -139,6 +142,16 @@ class RunsPanel(ctk.CTkFrame):
     def resume(self) -> None:
         [record] = self.selected()
         self.app.resume_run(record.id)
+
+    def validate(self) -> None:
+        """Open the Photometric panel with this surface model chosen for a check."""
+        [record] = self.selected()
+        self.app.show_panel("photometric")
+        panel = self.app.panel("photometric")
+        panel.refresh_models()
+        choice = f"{record.name} ({record.id})"
+        if choice in panel.model_menu.cget("values"):
+            panel.model_menu.set(choice)
 
     def open(self) -> None:
         [record] = self.selected()

@@ -1,0 +1,266 @@
+"""The Photometric panel: solve a multi-light capture of a card (normals, albedo, depth, defect map)
+and check a trained surface model against it. The capture folder is only read; outputs go where the
+grader chooses (Save) or, for validation, into the model's run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from tkinter import filedialog
+
+import customtkinter as ctk
+from PIL import Image
+
+from cardgrader.errors import Cancelled, UserError
+from cardgrader.gui import theme
+from cardgrader.gui.tasks import BackgroundTask
+from cardgrader.gui.widgets import Choice, Section
+
+PREVIEW = 240
+METHODS = {"robust": "Robust (shadows, highlights)", "l2": "Least squares"}
+
+
+def sample_capture_folder() -> Path:
+    from cardgrader import paths
+
+    return paths.home() / "samples" / "ps-card"
+
+
+def ensure_sample_capture() -> Path:
+    """A rendered capture of a warped card with dents, scratches and a crease under eight lights."""
+    from cardgrader.photometric import synthetic
+
+    folder = sample_capture_folder()
+    if not (folder / "lights.json").exists():
+        card = synthetic.card(320, 240, dents=2, scratches=2, creases=1, seed=3)
+        capture = synthetic.render(card.height, card.normals, card.mask, synthetic.ring_lights(8, 40.0),
+                                   albedo=card.albedo, specular=0.15, noise=0.004, bits=16, seed=3)
+        synthetic.write_capture(folder, capture, mask=True)
+    return folder
+
+
+def _picture(array) -> Image.Image:
+    """An 8-bit or BGR uint8 array as a PIL image that fits the preview square."""
+    import numpy as np
+
+    data = np.asarray(array)
+    if data.dtype != np.uint8:
+        top = float(np.percentile(data, 99.5)) or 1.0
+        data = np.clip(data / top * 255, 0, 255).astype(np.uint8)
+    image = Image.fromarray(data[..., ::-1] if data.ndim == 3 else data)
+    image.thumbnail((PREVIEW, PREVIEW))
+    return image
+
+
+class PhotometricPanel(ctk.CTkScrollableFrame):
+    def __init__(self, master, app):
+        super().__init__(master, fg_color="transparent")
+        self.app = app
+        self.folder: Path | None = None
+        self.analysis = None
+        self.task: BackgroundTask | None = None
+        self._images: list = []
+        self.grid_columnconfigure(0, weight=1)
+        ctk.CTkLabel(self, text="Photometric stereo", font=theme.font(22, "bold"), anchor="w").grid(
+            row=0, column=0, sticky="ew", padx=6, pady=(4, 0))
+        ctk.CTkLabel(self, text="Photos of one card from a fixed camera, each lit from a different direction, plus "
+                                "lights.json (or a DiLiGenT folder). The surface shows dents, scratches and creases a "
+                                "single photo hides.", text_color=theme.MUTED, font=theme.font(12), anchor="w",
+                     justify="left", wraplength=1000).grid(row=1, column=0, sticky="ew", padx=6, pady=(0, 8))
+
+        source = Section(self, "Capture")
+        source.grid(row=2, column=0, sticky="ew", padx=6, pady=6)
+        body = source.body
+        self.folder_label = ctk.CTkLabel(body, text="No capture chosen.", anchor="w")
+        self.folder_label.grid(row=0, column=0, columnspan=4, sticky="w")
+        ctk.CTkButton(body, text="Choose folder…", width=130, command=self.browse).grid(row=1, column=0, pady=8, sticky="w")
+        ctk.CTkButton(body, text="Try a sample capture", width=160, command=self.use_sample,
+                      fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236")).grid(row=1, column=1, padx=8)
+        self.method = Choice(body, METHODS)
+        self.method.select("robust")
+        self.method.grid(row=1, column=2, padx=8)
+        self.solve_button = ctk.CTkButton(body, text="Solve", width=100, command=self.solve, state="disabled")
+        self.solve_button.grid(row=1, column=3, padx=8)
+        self.progress = ctk.CTkProgressBar(body)
+        self.progress.set(0)
+        self.progress.grid(row=2, column=0, columnspan=3, sticky="ew")
+        self.cancel_button = ctk.CTkButton(body, text="Cancel", width=80, command=self.cancel, state="disabled")
+        self.cancel_button.grid(row=2, column=3, padx=8)
+        self.progress_text = ctk.CTkLabel(body, text="", text_color=theme.MUTED, anchor="w")
+        self.progress_text.grid(row=3, column=0, columnspan=4, sticky="w")
+
+        results = Section(self, "Surface")
+        results.grid(row=3, column=0, sticky="ew", padx=6, pady=6)
+        self.pictures = ctk.CTkFrame(results.body, fg_color="transparent")
+        self.pictures.grid(row=0, column=0, columnspan=2, sticky="w")
+        self.summary = ctk.CTkLabel(results.body, text="Solve a capture to see its albedo, normals, relief and defects.",
+                                    anchor="w", justify="left", wraplength=1000, font=theme.font(13))
+        self.summary.grid(row=1, column=0, sticky="w", pady=(8, 4))
+        self.save_button = ctk.CTkButton(results.body, text="Save outputs…", width=130, command=self.save, state="disabled")
+        self.save_button.grid(row=1, column=1, sticky="e")
+
+        check = Section(self, "Check a surface model", "Run a trained surface model on this capture and compare what it "
+                        "finds with the defect map (precision: its detections the surface supports; recall: surface "
+                        "defects it found).")
+        check.grid(row=4, column=0, sticky="ew", padx=6, pady=6)
+        self.model_menu = ctk.CTkOptionMenu(check.body, values=["(no surface model yet)"], width=320)
+        self.model_menu.grid(row=0, column=0, sticky="w")
+        self.validate_button = ctk.CTkButton(check.body, text="Validate", width=100, command=self.validate, state="disabled")
+        self.validate_button.grid(row=0, column=1, padx=8, sticky="w")
+        self.validation_text = ctk.CTkLabel(check.body, text="", anchor="w", justify="left", wraplength=700)
+        self.validation_text.grid(row=1, column=0, columnspan=2, sticky="w", pady=(8, 0))
+        self.overlay = ctk.CTkLabel(check.body, text="")
+        self.overlay.grid(row=2, column=0, columnspan=2, sticky="w", pady=(8, 0))
+
+    # ---- choosing --------------------------------------------------------------------------------------
+    def browse(self) -> None:
+        folder = filedialog.askdirectory(parent=self, title="Choose a folder of lit photos and lights.json")
+        if folder:
+            self.set_folder(Path(folder))
+
+    def use_sample(self) -> None:
+        self._run(lambda report, cancel: ensure_sample_capture(), self.set_folder, "Rendering a sample capture…")
+
+    def set_folder(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder_label.configure(text=str(self.folder))
+        self.solve_button.configure(state="normal")
+        self.refresh_models()
+
+    def refresh_models(self) -> None:
+        """Finished runs whose classes include surface defects."""
+        from cardgrader.vocabulary import TASK_CLASSES
+
+        surface = set(TASK_CLASSES["surface"])
+        runs = [r for r in self.app.bridge.store.list() if r.status == "finished"]
+        names = [f"{r.name} ({r.id})" for r in runs if surface & set(self.app.bridge.store.config(r.id).class_names)]
+        self.model_menu.configure(values=names or ["(no surface model yet)"])
+        self.model_menu.set(names[0] if names else "(no surface model yet)")
+        self.validate_button.configure(state="normal" if names and self.folder else "disabled")
+
+    # ---- work ------------------------------------------------------------------------------------------
+    def _run(self, job, on_done, text: str) -> None:
+        self.cancel()
+        self.progress.set(0)
+        self.progress_text.configure(text=text)
+        self.cancel_button.configure(state="normal")
+
+        def finished(value) -> None:
+            self.task = None
+            self.progress.stop()
+            self.progress.configure(mode="determinate")
+            self.cancel_button.configure(state="disabled")
+            self.progress.set(1)
+            self.progress_text.configure(text="Done.")
+            on_done(value)
+
+        def failed(exc: BaseException, _trace: str) -> None:
+            self.task = None
+            self.progress.stop()
+            self.progress.configure(mode="determinate")
+            self.cancel_button.configure(state="disabled")
+            self.progress.set(0)
+            if isinstance(exc, UserError):
+                self.progress_text.configure(text=str(exc), text_color=theme.MUTED if isinstance(exc, Cancelled) else theme.SEVERITY["error"])
+            else:
+                self.app._callback_failed(type(exc), exc, exc.__traceback__)
+
+        def progress(fraction, message) -> None:
+            if fraction is None:  # no fraction to show: the bar runs back and forth
+                self.progress.configure(mode="indeterminate")
+                self.progress.start()
+            else:
+                self.progress.stop()
+                self.progress.configure(mode="determinate")
+                self.progress.set(fraction)
+            self.progress_text.configure(text=message, text_color=theme.MUTED)
+
+        self.task = BackgroundTask(self, job, on_done=finished, on_error=failed, on_progress=progress).start()
+
+    @staticmethod
+    def _reporter(report, cancel):
+        def progress(fraction, message):
+            if cancel.is_set():
+                raise Cancelled("Stopped; nothing was written.")
+            report(fraction, message)
+        return progress
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def solve(self) -> None:
+        from cardgrader.photometric import analyse_capture, load_capture
+
+        folder, method = self.folder, self.method.value
+
+        def job(report, cancel):
+            progress = self._reporter(report, cancel)
+            progress(0.0, "Reading the capture…")
+            capture = load_capture(folder)
+            return capture, analyse_capture(capture, method, progress)
+
+        self._run(job, self._show, f"Solving with {METHODS[method].lower()}…")
+
+    def _show(self, value) -> None:
+        from cardgrader.photometric.report import defects_image, normal_map_image
+
+        capture, self.analysis = value
+        analysis = self.analysis
+        for child in self.pictures.winfo_children():
+            child.destroy()
+        self._images = []
+        pictures = (("Albedo", analysis.result.albedo), ("Normals", normal_map_image(analysis.result.normals)),
+                    ("Relief (raking light)", analysis.shaded), ("Defects", defects_image(analysis)))
+        for column, (title, array) in enumerate(pictures):
+            image = _picture(array)
+            picture = ctk.CTkImage(light_image=image, dark_image=image, size=image.size)
+            self._images.append(picture)
+            ctk.CTkLabel(self.pictures, image=picture, text=title, compound="top", font=theme.font(12)).grid(
+                row=0, column=column, padx=6)
+        summary = analysis.defects.summary()
+        kinds = ", ".join(f"{k} {v}" for k, v in summary["counts"].items() if v) or "none"
+        self.summary.configure(text=(
+            f"{len(capture.names)} lights · {analysis.result.method} · surface integrity {summary['integrity']:.0f}/100 · "
+            f"{len(summary['regions'])} defect regions ({kinds}) · solved in {sum(analysis.seconds.values()):.1f} s"))
+        self.save_button.configure(state="normal")
+
+    def save(self) -> None:
+        from cardgrader.photometric.report import write_outputs
+
+        target = filedialog.askdirectory(parent=self, title="Folder for normals, albedo, depth and the report")
+        if not target:
+            return
+        if self.folder and Path(target).resolve() == self.folder.resolve():
+            self.app.show_message("Choose another folder: the capture folder is never written to.", "error")
+            return
+        report = write_outputs(self.analysis, target, {"capture": str(self.folder)})
+        self.app.show_message(f"Saved {len(report['outputs'])} files to {target}.", "info")
+
+    def validate(self) -> None:
+        from cardgrader.gui.offload import run_in_process, validation_report
+
+        choice = self.model_menu.get()
+        if "(" not in choice or self.folder is None:
+            return
+        run_id = choice.rsplit("(", 1)[1].rstrip(")")
+        folder, method = str(self.folder), self.method.value
+
+        def job(report, cancel):  # the model runs in its own process: torch never loads into the window's
+            report(None, "Solving the capture and running the model…")
+            return run_in_process(validation_report, run_id, folder, method, cancel=cancel)
+
+        self._run(job, self._show_validation, "Validating the model against the surface…")
+
+    def _show_validation(self, value) -> None:
+        r, folder = value
+        folder = Path(folder)
+        precision = "-" if r["precision"] is None else f"{r['precision']:.2f}"
+        recall = "-" if r["recall"] is None else f"{r['recall']:.2f}"
+        self.validation_text.configure(text=(
+            f"Precision {precision} · recall {recall} · {r['detections']} detections, {r['ps_regions']} surface regions · "
+            f"{len(r['missed_regions'])} regions missed, {len(r['unsupported_detections'])} detections the surface does "
+            f"not support.\nSaved to {folder}"))
+        image = Image.open(folder / "overlay.png")
+        image.thumbnail((520, 520))
+        self._overlay = ctk.CTkImage(light_image=image, dark_image=image, size=image.size)
+        self.overlay.configure(image=self._overlay)
