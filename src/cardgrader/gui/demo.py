@@ -40,8 +40,10 @@ def screenshot(window, path: str | Path) -> Path:
     from PIL import ImageGrab
 
     window.update()
-    x, y = window.winfo_rootx(), window.winfo_rooty()
-    image = ImageGrab.grab(bbox=(x, y, x + window.winfo_width(), y + window.winfo_height()))
+    x, y = max(0, window.winfo_rootx()), max(0, window.winfo_rooty())
+    right = min(window.winfo_rootx() + window.winfo_width(), window.winfo_screenwidth())
+    bottom = min(window.winfo_rooty() + window.winfo_height(), window.winfo_screenheight())
+    image = ImageGrab.grab(bbox=(x, y, right, bottom))  # what of the window the screen shows
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)

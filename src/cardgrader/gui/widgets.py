@@ -82,3 +82,14 @@ class Choice(ctk.CTkSegmentedButton):
 
 def entry(master, width: int = 120, **kwargs) -> ctk.CTkEntry:
     return ctk.CTkEntry(master, width=width, **kwargs)
+
+
+def show_progress(bar: ctk.CTkProgressBar, fraction: float | None) -> None:
+    """A fraction fills the bar; None (no fraction known) makes it run back and forth."""
+    if fraction is None:
+        bar.configure(mode="indeterminate")
+        bar.start()
+    else:
+        bar.stop()
+        bar.configure(mode="determinate")
+        bar.set(fraction)

@@ -13,7 +13,7 @@ import customtkinter as ctk
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Section
+from cardgrader.gui.widgets import Section, show_progress
 
 LEAVE_OUT = "(leave out)"
 MAX_FINDINGS_SHOWN = 200
@@ -232,13 +232,7 @@ class DataPanel(ctk.CTkScrollableFrame):
 
     def _set_progress(self, fraction, text: str) -> None:
         self.progress_frame.grid()
-        if fraction is None:
-            self.progress_bar.configure(mode="indeterminate")
-            self.progress_bar.start()
-        else:
-            self.progress_bar.stop()
-            self.progress_bar.configure(mode="determinate")
-            self.progress_bar.set(fraction)
+        show_progress(self.progress_bar, fraction)
         self.progress_text.configure(text=text)
 
     def _scanned(self, result) -> None:

@@ -13,7 +13,7 @@ from PIL import Image
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Choice, Section
+from cardgrader.gui.widgets import Choice, Section, show_progress
 
 PREVIEW = 240
 METHODS = {"robust": "Robust (shadows, highlights)", "l2": "Least squares"}
@@ -146,32 +146,22 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
 
         def finished(value) -> None:
             self.task = None
-            self.progress.stop()
-            self.progress.configure(mode="determinate")
             self.cancel_button.configure(state="disabled")
-            self.progress.set(1)
+            show_progress(self.progress, 1.0)
             self.progress_text.configure(text="Done.")
             on_done(value)
 
         def failed(exc: BaseException, _trace: str) -> None:
             self.task = None
-            self.progress.stop()
-            self.progress.configure(mode="determinate")
             self.cancel_button.configure(state="disabled")
-            self.progress.set(0)
+            show_progress(self.progress, 0.0)
             if isinstance(exc, UserError):
                 self.progress_text.configure(text=str(exc), text_color=theme.MUTED if isinstance(exc, Cancelled) else theme.SEVERITY["error"])
             else:
                 self.app._callback_failed(type(exc), exc, exc.__traceback__)
 
         def progress(fraction, message) -> None:
-            if fraction is None:  # no fraction to show: the bar runs back and forth
-                self.progress.configure(mode="indeterminate")
-                self.progress.start()
-            else:
-                self.progress.stop()
-                self.progress.configure(mode="determinate")
-                self.progress.set(fraction)
+            show_progress(self.progress, fraction)
             self.progress_text.configure(text=message, text_color=theme.MUTED)
 
         self.task = BackgroundTask(self, job, on_done=finished, on_error=failed, on_progress=progress).start()
