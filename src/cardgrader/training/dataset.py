@@ -17,8 +17,6 @@ from typing import Callable
 
 import yaml
 
-from cardgrader.data.build import MANIFEST, import_dataset
-from cardgrader.data.find import find
 from cardgrader.errors import DataError
 from cardgrader.training.config import TrainingConfig
 
@@ -34,6 +32,8 @@ class PreparedDataset:
 
 def built_by_import(path: Path) -> dict | None:
     """The import result recorded beside a dataset `data import` built (None for any other folder)."""
+    from cardgrader.data.build import MANIFEST  # the data package loads numpy: only when a run needs it
+
     root = path.parent if path.is_file() else path
     try:
         return json.loads((root / MANIFEST).read_text(encoding="utf-8"))["result"]
@@ -58,6 +58,8 @@ def check_source(config: TrainingConfig) -> None:
                 "run), or build a dataset for it with `cardgrader data import`."
             )
         return
+    from cardgrader.data.find import find
+
     found = find([path])
     if not any(f.tasks for f in found):
         errors = [x.message for f in found for x in f.findings if x.severity == "error"]
@@ -67,6 +69,8 @@ def check_source(config: TrainingConfig) -> None:
 def prepare(config: TrainingConfig, run_dir: Path, progress: Callable[[str], None] | None = None,
             cancel: threading.Event | None = None) -> PreparedDataset:
     """Build (or reuse) the dataset for this run and write the run's `dataset.yaml`."""
+    from cardgrader.data.build import import_dataset
+
     path = Path(config.data).expanduser()
     built = built_by_import(path)
     if built is None:

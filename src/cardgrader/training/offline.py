@@ -37,15 +37,20 @@ def configure_environment(allow_download: bool = False) -> None:
 
 
 def _seed_fonts(target: Path) -> None:
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - matplotlib is a dependency
+    """Copy matplotlib's DejaVu Sans where Ultralytics looks for Arial (found without importing
+    matplotlib, which would cost a training run a quarter of a second)."""
+    missing = [target / name for name in ("Arial.ttf", "Arial.Unicode.ttf") if not (target / name).exists()]
+    if not missing:
         return
-    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
-        dest = target / name
-        if not dest.exists() and font.exists():
+    import importlib.util
+
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    font = Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+    if font.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        for dest in missing:
             shutil.copyfile(font, dest)
 
 
