@@ -40,7 +40,7 @@ def peer(workdir: Path) -> dict:
 
 
 def run_peer(stats_path: str) -> None:
-    from cardgrader.gui.app import MainWindow
+    from cardgrader.gui.app import MainWindow, _process_start_time
     from cardgrader.gui.demo import DEMO_CONFIG, ensure_sample_cards
     from cardgrader.gui.stats import ResponsivenessProbe
     from cardgrader.training import events
@@ -48,7 +48,7 @@ def run_peer(stats_path: str) -> None:
     from cardgrader.training.config import TrainingConfig
     from cardgrader.training.offline import configure_environment
 
-    launched = time.time()
+    launched = _process_start_time()  # from the process's start, as the app measures itself
     window = MainWindow()
     measure: dict = {}
     window.bind("<Map>", lambda _e: measure.setdefault("startup_seconds", round(time.time() - launched, 3)), add="+")

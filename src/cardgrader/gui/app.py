@@ -327,6 +327,7 @@ def run(demo: bool = False, stats: str | None = None, screenshot: str | None = N
 
 
 def _process_start_time() -> float:
+    """When this process was created (the clock start-up is measured from)."""
     try:
         import psutil
 
