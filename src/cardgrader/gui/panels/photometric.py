@@ -70,6 +70,8 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         source = Section(self, "Capture")
         source.grid(row=2, column=0, sticky="ew", padx=6, pady=6)
         body = source.body
+        body.grid_columnconfigure(1, weight=0)
+        body.grid_columnconfigure(2, weight=1)
         self.folder_label = ctk.CTkLabel(body, text="No capture chosen.", anchor="w")
         self.folder_label.grid(row=0, column=0, columnspan=4, sticky="w")
         ctk.CTkButton(body, text="Choose folder…", width=130, command=self.browse).grid(row=1, column=0, pady=8, sticky="w")
@@ -77,7 +79,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
                       fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236")).grid(row=1, column=1, padx=8)
         self.method = Choice(body, METHODS)
         self.method.select("robust")
-        self.method.grid(row=1, column=2, padx=8)
+        self.method.grid(row=1, column=2, padx=8, sticky="e")
         self.solve_button = ctk.CTkButton(body, text="Solve", width=100, command=self.solve, state="disabled")
         self.solve_button.grid(row=1, column=3, padx=8)
         self.progress = ctk.CTkProgressBar(body)
@@ -244,8 +246,8 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
     def _show_validation(self, value) -> None:
         r, folder = value
         folder = Path(folder)
-        precision = "-" if r["precision"] is None else f"{r['precision']:.2f}"
-        recall = "-" if r["recall"] is None else f"{r['recall']:.2f}"
+        precision = "n/a (no detections)" if r["precision"] is None else f"{r['precision']:.2f}"
+        recall = "n/a (no surface defects)" if r["recall"] is None else f"{r['recall']:.2f}"
         self.validation_text.configure(text=(
             f"Precision {precision} · recall {recall} · {r['detections']} detections, {r['ps_regions']} surface regions · "
             f"{len(r['missed_regions'])} regions missed, {len(r['unsupported_detections'])} detections the surface does "
