@@ -96,6 +96,13 @@ def test_every_selector_changes_the_config_and_class_list(app, card_folders):
     pump(app, 0.3)
     assert panel.config is not None and panel.fields["imgsz"].error is None
     assert app.train_panel.start_button.cget("state") == "normal"
+    remembered = app.model_panel.values()
+    from cardgrader.gui.panels.model import ModelPanel
+
+    again = ModelPanel(app.content, app)  # what the next launch builds from the saved settings
+    pump(app, 0.5)
+    assert again.values() == remembered and again.config == panel.config
+    again.destroy()
     panel.set_config(TrainingConfig(side="both"))
     pump(app, 0.3)
 

@@ -68,7 +68,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.fields: dict[str, Field] = {}
         self._build_what(what.body)
         self._build_how(how.body)
-        self.set_config(TrainingConfig())
+        self.set_config(self._remembered_config())
 
     # ---- layout ------------------------------------------------------------------------------------
     def _field(self, parent, row: int, name: str, label: str, factory, hint: str = "") -> Field:
@@ -143,6 +143,19 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.download = ctk.CTkSwitch(switches, text="Allow downloading official weights", command=self.changed)
         self.download.grid(row=1, column=0, columnspan=2, sticky="w", pady=(6, 0))
         self.after(300, self._load_devices)
+
+    def _remembered_config(self) -> TrainingConfig:
+        """The choices of the last session (each field kept only if it is still valid), else the defaults
+        with the default device from Settings."""
+        remembered = self.app.settings.get("last_config") or {}
+        values = {"device": self.app.settings.get("default_device")}
+        for name, value in remembered.items():
+            if name in TrainingConfig.__dataclass_fields__ and name != "data":
+                trial = TrainingConfig(**{**values, name: value})
+                if not any(field == name for field, _m in trial.problems()):
+                    values[name] = value
+        config = TrainingConfig(**values)
+        return config if not config.problems() else TrainingConfig()
 
     # ---- reading and writing the widgets --------------------------------------------------------------
     def values(self) -> dict:
