@@ -197,3 +197,19 @@ def test_bad_drops_show_messages_not_tracebacks(app, tmp_path, kind, home):
     assert not (home / "logs" / "gui.log").exists()
     ready, reason = app.data_panel.readiness()
     assert not ready and reason
+
+
+def test_cancelling_a_scan_stops_it_and_a_late_result_is_ignored(app, card_folders):
+    panel = app.data_panel
+    panel.clear()
+    drop(panel.drop_zone, card_folders)
+    assert panel.busy and panel.progress_frame.winfo_manager()  # progress shows while scanning
+    panel.cancel_button.invoke()
+    assert not panel.busy
+    pump(app, 3.0)  # the worker may still finish; what it returns must not land
+    assert panel.scan is None and panel.report is None
+    ready, reason = panel.readiness()
+    assert not ready and "stopped" in reason
+    drop(panel.drop_zone, card_folders[:1])  # adding data again scans again, fully
+    pump(app, until=lambda: data_ready(app))
+    assert panel.report.counts["images"] == 24

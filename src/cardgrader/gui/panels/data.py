@@ -45,6 +45,8 @@ class DataPanel(ctk.CTkScrollableFrame):
         self._register_drop_targets()
         self._show_empty_state()
         self._judged_for = None
+        self._generation = 0
+        self.stopped = False
 
     # ---- layout --------------------------------------------------------------------------------------
     def _build_drop_zone(self) -> None:
@@ -219,16 +221,27 @@ class DataPanel(ctk.CTkScrollableFrame):
                         cancel=cancel)
 
         self._set_progress(0.0, "Looking at what you added…")
-        self.task = BackgroundTask(self, job, on_done=self._scanned, on_error=self._scan_failed,
-                                   on_progress=self._set_progress).start()
+        self.stopped = False
+        self._generation += 1
+        generation = self._generation  # a newer scan makes this one's late result or error moot
+
+        def current(callback):
+            return lambda *args: callback(*args) if generation == self._generation else None
+
+        self.task = BackgroundTask(self, job, on_done=current(self._scanned), on_error=current(self._scan_failed),
+                                   on_progress=current(self._set_progress)).start()
         self._notify()
 
     def cancel_scan(self) -> None:
+        """Stop the scan under way (the Cancel button); its result, if it still arrives, is ignored."""
         if self.task is not None:
             self.task.cancel()
             self.task = None
-            self._set_progress(None, "")
+            self._generation += 1
+            self.stopped = True
+            self.progress_bar.stop()
             self.progress_frame.grid_remove()
+            self._notify()
 
     def _set_progress(self, fraction, text: str) -> None:
         self.progress_frame.grid()
@@ -472,6 +485,8 @@ class DataPanel(ctk.CTkScrollableFrame):
     def readiness(self) -> tuple[bool, str]:
         if not self.paths:
             return False, "Add card photos and labels on the Data panel (or try the sample cards)."
+        if self.stopped and self.scan is None:
+            return False, "Scanning was stopped before it finished; add the data again to look at it."
         if self.task is not None or self.scan is None:
             return False, "Looking at your data…"
         try:
