@@ -11,7 +11,7 @@ import threading
 from typing import Any, Iterable, TextIO
 
 from cardgrader.training import events
-from cardgrader.training.progress import RunProgress
+from cardgrader.training.progress import RunProgress, fmt
 
 EXIT_FOR_STATUS = {events.FINISHED: 0, events.FAILED: 1, events.CANCELLED: 130}
 
@@ -50,9 +50,9 @@ class TerminalProgress:
             self._line(f"Run {event['run']}: {event['epochs']} epochs{extra}")
         elif kind == events.EPOCH:
             m = event.get("metrics") or {}
-            losses = " ".join(f"{k} {v:.3f}" for k, v in (event.get("train_losses") or {}).items())
-            self._line(f"Epoch {event['epoch']}/{event['epochs']}: {losses} · P {m.get('precision', 0):.3f} "
-                       f"R {m.get('recall', 0):.3f} mAP50 {m.get('mAP50', 0):.3f} mAP50-95 {m.get('mAP50_95', 0):.3f}")
+            losses = " ".join(f"{k} {fmt(v)}" for k, v in (event.get("train_losses") or {}).items())
+            self._line(f"Epoch {event['epoch']}/{event['epochs']}: {losses} · P {fmt(m.get('precision'))} "
+                       f"R {fmt(m.get('recall'))} mAP50 {fmt(m.get('mAP50'))} mAP50-95 {fmt(m.get('mAP50_95'))}")
         elif kind in events.TERMINAL:
             self._line(self.progress.text())
             return
@@ -63,7 +63,7 @@ class TerminalProgress:
         p = self.progress
         width = max(10, min(30, shutil.get_terminal_size((100, 20)).columns - 90))
         filled = int(round(p.fraction * width))
-        losses = " ".join(f"{k.replace('_loss', '')} {v:.3f}" for k, v in p.losses.items())
+        losses = " ".join(f"{k.replace('_loss', '')} {fmt(v)}" for k, v in p.losses.items())
         text = f"\r[{'#' * filled}{'.' * (width - filled)}] {p.fraction * 100:5.1f}% {p.text()} · {losses}"
         self.stream.write(text[: shutil.get_terminal_size((120, 20)).columns - 1].ljust(40) + "\x1b[K")
         self.stream.flush()

@@ -11,7 +11,7 @@ from cardgrader.errors import UserError
 from cardgrader.training import events
 from cardgrader.training.config import TrainingConfig
 from cardgrader.training.presets import config_from_file, load_preset
-from cardgrader.training.progress import format_duration
+from cardgrader.training.progress import fmt, format_duration
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -119,7 +119,7 @@ def runs_show(args: argparse.Namespace) -> int:
     print(f"  epochs      {record.epochs_done}/{record.epochs} in {format_duration(record.duration)}")
     if last:
         m = last.get("metrics") or {}
-        print("  last epoch  " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()))
+        print("  last epoch  " + "  ".join(f"{k} {fmt(v)}" for k, v in m.items()))
     if record.best_mAP50_95 is not None:
         print(f"  best        mAP50-95 {record.best_mAP50_95:.3f}")
     if detail["error"]:

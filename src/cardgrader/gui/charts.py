@@ -65,7 +65,9 @@ class LiveChart(ctk.CTkFrame):
         self.apply_theme()
 
     # ---- data -------------------------------------------------------------------------------------
-    def add_point(self, name: str, x: float, y: float, **style) -> None:
+    def add_point(self, name: str, x: float, y: float | None, **style) -> None:
+        if y is None:  # a NaN the trainer produced: a gap, not a point
+            return
         xs, ys, _ = self.series.setdefault(name, ([], [], style))
         while xs and xs[-1] >= x:  # a resumed run redoes a partly trained epoch: keep the curve monotonic
             xs.pop()

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -96,16 +97,18 @@ def best_metric(events: Iterable[dict[str, Any]], key: str = "mAP50_95") -> floa
     return max(values) if values else None
 
 
-def float_items(values: dict, prefix: str) -> dict[str, float]:
+def finite(value) -> float | None:
+    """A JSON-safe number: NaN and infinity (a diverging loss) become None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return round(number, 6) if math.isfinite(number) else None
+
+
+def float_items(values: dict, prefix: str) -> dict[str, float | None]:
     """Ultralytics' `prefix/name` entries as {name: float}, e.g. train/box_loss → box_loss."""
-    out = {}
-    for key, value in values.items():
-        if key.startswith(prefix):
-            try:
-                out[key[len(prefix):]] = round(float(value), 6)
-            except (TypeError, ValueError):
-                continue
-    return out
+    return {key[len(prefix):]: finite(value) for key, value in values.items() if key.startswith(prefix)}
 
 
 def metrics_from_ultralytics(values: dict, arch: str) -> dict[str, float]:
@@ -116,10 +119,10 @@ def metrics_from_ultralytics(values: dict, arch: str) -> dict[str, float]:
     for ours, theirs in names.items():
         value = values.get(f"metrics/{theirs}({primary})")
         if value is not None:
-            out[ours] = round(float(value), 6)
+            out[ours] = finite(value)
     if arch == "segment":
         for ours, theirs in names.items():
             value = values.get(f"metrics/{theirs}(B)")
             if value is not None:
-                out[f"box_{ours}"] = round(float(value), 6)
+                out[f"box_{ours}"] = finite(value)
     return out

@@ -52,7 +52,7 @@ def write_package(run_dir: Path, run_id: str, config: TrainingConfig, dataset: d
     shutil.copyfile(best, package / WEIGHTS)
     epochs = events.epoch_history(history)
     starts = [e["time"] for e in history if e["type"] == events.RUN_STARTED]
-    best_epoch = max(epochs, key=lambda e: e.get("metrics", {}).get("mAP50_95", -1), default=None)
+    best_epoch = max(epochs, key=lambda e: e.get("metrics", {}).get("mAP50_95") or -1.0, default=None)
     info = {
         "format": PACKAGE_FORMAT,
         "run": run_id,

@@ -14,6 +14,11 @@ STATUS_WORDS = {
 }
 
 
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A loss or metric for display; `-` when there is none (a NaN the trainer produced is stored as None)."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def format_duration(seconds: float | None) -> str:
     """`4 min 12 s`, `1 h 03 min`, `12 s`."""
     if seconds is None or seconds != seconds or seconds < 0:

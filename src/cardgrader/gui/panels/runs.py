@@ -13,7 +13,7 @@ import customtkinter as ctk
 from cardgrader.errors import UserError
 from cardgrader.gui import theme
 from cardgrader.training import events
-from cardgrader.training.progress import format_duration
+from cardgrader.training.progress import fmt, format_duration
 from cardgrader.training.store import RESUMABLE
 from cardgrader.vocabulary import ARCH_LABELS
 
@@ -198,7 +198,7 @@ class RunsPanel(ctk.CTkFrame):
                                              label=record.name[:32], color=color, marker="o")
             last = history[-1]["metrics"] if history else {}
             rows.append(f"{record.name[:21]:<22}" + "".join(
-                f"{last.get(k, float('nan')):>{w}.3f}" for k, w in (("precision", 7), ("recall", 7), ("mAP50", 8), ("mAP50_95", 10))))
+                f"{fmt(last.get(k)):>{w}}" for k, w in (("precision", 7), ("recall", 7), ("mAP50", 8), ("mAP50_95", 10))))
         self.compare_chart.request_redraw()
         self.compare_table.configure(state="normal")
         self.compare_table.delete("1.0", "end")
