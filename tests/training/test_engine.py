@@ -76,7 +76,8 @@ def test_cancel_mid_epoch_is_fast_and_the_run_resumes_to_the_end(engine, card_da
     assert engine.wait(run_id, 10) == "cancelled"
     assert (engine.store.folder(run_id) / "weights" / "last.pt").is_file()
 
-    assert engine.resume(run_id) == run_id
+    (engine.store.folder(run_id) / "cancel.request").write_text("left by an earlier `runs cancel`")
+    assert engine.resume(run_id) == run_id  # an old request must not stop the new attempt
     resumed = wait_for(sub, lambda e: e["type"] == "run_started")
     assert resumed["resumed_from_epoch"] == 1
     final = wait_for(sub, terminal)
@@ -224,3 +225,30 @@ def test_any_labelled_folder_trains_imported_for_the_run(engine, tmp_path):
     assert meta["dataset"]["origin"] == str(source)
     assert any("Dataset ready" in e.get("message", "") for e in seen if e["type"] == "log")
     assert tree_digest(source) == before
+
+
+def test_a_resumed_run_stopped_at_once_still_counts_its_epochs(engine, card_dataset):
+    data = card_dataset("detect", count=40, size=96)
+    sub = engine.subscribe()
+    run_id = engine.start(tiny(data, epochs=3, batch=2))
+    wait_for(sub, lambda e: e["type"] == "checkpoint" and e["epoch"] == 1)
+    engine.cancel(run_id)
+    assert wait_for(sub, terminal, timeout=15)["type"] == "cancelled"
+    engine.resume(run_id)
+    engine.cancel(run_id)  # before the child has even loaded the checkpoint
+    final = wait_for(sub, terminal, timeout=30)
+    assert final["type"] == "cancelled" and final["epoch"] == 1
+
+
+def test_training_survives_an_unwritable_event_file(engine, card_dataset):
+    """A file it cannot write (here events.jsonl replaced by a folder) is logged, not fatal: the run ends,
+    the index says how, and subscribers hear the end."""
+    sub = engine.subscribe()
+    run_id = engine.start(tiny(card_dataset("detect", count=10, size=96), epochs=1))
+    wait_for(sub, lambda e: e["type"] == "run_started")
+    path = engine.store.events_path(run_id)
+    path.unlink()
+    path.mkdir()
+    final = wait_for(sub, terminal)
+    assert final["type"] == "finished"
+    assert engine.store.get(run_id).status == "finished"

@@ -60,9 +60,13 @@ def test_a_run_left_running_by_a_dead_process_is_interrupted():
     store = RunStore()
     record = store.create(TrainingConfig(name="orphan"))
     assert store.get(record.id).status == "running"  # this test process owns it and is alive
+    last = events.make(events.EPOCH, record.id, epoch=1, epochs=50, metrics={})
+    events.append(store.events_path(record.id), [last])
     store._update(record.id, pid=_dead_pid(), pid_started=None)
-    assert store.get(record.id).status == "interrupted"
-    assert store.list()[0].status == "interrupted"
+    interrupted = store.get(record.id)
+    assert interrupted.status == "interrupted"
+    assert interrupted.ended == last["time"]  # its duration stops at its last sign of life
+    assert store.list()[0].status == "interrupted" and store.list()[0].duration == interrupted.duration
 
 
 def test_names_stay_unique_with_suggestions():
@@ -103,3 +107,18 @@ def test_epoch_history_keeps_one_entry_per_epoch():
     stream = [events.make(events.EPOCH, "r", epoch=e, epochs=3, metrics={"mAP50_95": v}) for e, v in [(1, .1), (2, .2), (2, .25), (3, .3)]]
     assert [(e["epoch"], e["metrics"]["mAP50_95"]) for e in events.epoch_history(stream)] == [(1, .1), (2, .25), (3, .3)]
     assert json.loads(events.dumps(stream[0]))["type"] == "epoch"
+
+
+def test_non_finite_numbers_from_the_trainer_become_gaps_not_crashes():
+    from cardgrader.training.progress import fmt
+
+    losses = events.float_items({"train/box_loss": float("nan"), "train/cls_loss": float("inf"), "train/dfl_loss": 1.25}, "train/")
+    assert losses == {"box_loss": None, "cls_loss": None, "dfl_loss": 1.25}
+    metrics = events.metrics_from_ultralytics({"metrics/mAP50(B)": float("nan"), "metrics/precision(B)": 0.5}, "detect")
+    assert metrics == {"mAP50": None, "precision": 0.5}
+    assert json.loads(events.dumps(events.make(events.EPOCH, "r", epoch=1, epochs=2, metrics=metrics)))["metrics"]["mAP50"] is None
+    assert fmt(None) == "-" and fmt(0.51234) == "0.512"
+    store = RunStore()
+    record = store.create(TrainingConfig(name="nan run"))
+    store.record_event(record.id, events.make(events.EPOCH, record.id, epoch=1, epochs=2, metrics=metrics))
+    assert store.get(record.id).best_mAP50_95 is None and store.get(record.id).epochs_done == 1

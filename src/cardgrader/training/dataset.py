@@ -66,11 +66,30 @@ def check_source(config: TrainingConfig) -> None:
         raise DataError(errors[0] if errors else f"{path} holds no images to train on.")
 
 
+def run_dataset(run_dir: Path) -> dict | None:
+    """The dataset a run already trained on, when its files are still there (what a resume continues on)."""
+    try:
+        spec = yaml.safe_load((run_dir / "dataset.yaml").read_text(encoding="utf-8"))
+        root = Path(spec["path"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    built = built_by_import(root)
+    return built if built is not None and (root / "data.yaml").is_file() else None
+
+
+def check_resumable(config: TrainingConfig, run_dir: Path) -> None:
+    """A resume continues on the run's own dataset; only when that is gone must the original data be there."""
+    if run_dataset(run_dir) is None:
+        check_source(config)
+
+
 def prepare(config: TrainingConfig, run_dir: Path, progress: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None) -> PreparedDataset:
+            cancel: threading.Event | None = None, resuming: bool = False) -> PreparedDataset:
     """Build (or reuse) the dataset for this run and write the run's `dataset.yaml`."""
     from cardgrader.data.build import import_dataset
 
+    if resuming and (built := run_dataset(run_dir)) is not None:
+        return _written(config, run_dir, built)
     path = Path(config.data).expanduser()
     built = built_by_import(path)
     if built is None:
@@ -90,6 +109,10 @@ def prepare(config: TrainingConfig, run_dir: Path, progress: Callable[[str], Non
             progress(f"Dataset ready{reused}: {counts} images in {result.root}")
             for note in result.notes:
                 progress(note)
+    return _written(config, run_dir, built)
+
+
+def _written(config: TrainingConfig, run_dir: Path, built: dict) -> PreparedDataset:
     spec = yaml.safe_load(Path(built["data_yaml"]).read_text(encoding="utf-8"))
     spec["path"] = str(Path(built["data_yaml"]).parent)
     yaml_path = run_dir / "dataset.yaml"

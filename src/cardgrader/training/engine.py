@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
 import multiprocessing
 import queue
 import threading
@@ -29,6 +30,7 @@ from cardgrader.training.offline import find_official_weights
 from cardgrader.training.package import write_package
 from cardgrader.training.store import RunStore, new_run_id
 
+log = logging.getLogger("cardgrader.engine")
 CANCEL_GRACE = 2.0  # seconds the child gets to stop at a batch boundary before it is terminated
 KILL_GRACE = 0.5
 CANCEL_POLL = 0.25  # how often a run looks for a cancel request from another process
@@ -63,8 +65,14 @@ def latest_checkpoint(folder: Path) -> Path | None:
 
 
 def completed_epochs(history: list[dict]) -> int:
-    saved = [int(e["epoch"]) for e in history if e["type"] == events.CHECKPOINT]
-    return max(saved, default=0)
+    """Epochs saved in checkpoints since the run last started from scratch."""
+    saved = 0
+    for event in history:
+        if event["type"] == events.RUN_STARTED and not event.get("resumed_from_epoch"):
+            saved = 0
+        elif event["type"] == events.CHECKPOINT:
+            saved = max(saved, int(event["epoch"]))
+    return saved
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -126,7 +134,7 @@ class Engine:
     # ---- commands (any thread) -----------------------------------------------------------------------
     @property
     def active_run(self) -> str | None:
-        return next(iter(self._runs), None)
+        return next(iter(tuple(self._runs)), None)  # a snapshot: the loop thread changes the dict
 
     def start(self, config: TrainingConfig) -> str:
         """Check the data, the machine and the lock, create the run, and start training; returns the run id."""
@@ -158,8 +166,8 @@ class Engine:
             )
         config = self.store.config(record.id)
         self._check_weights(config)
-        dataset.check_source(config)
         folder = Path(record.folder)
+        dataset.check_resumable(config, folder)
         checkpoint = latest_checkpoint(folder)
         history = self.store.events(record.id)
         completed = completed_epochs(history) if checkpoint else 0
@@ -175,7 +183,7 @@ class Engine:
 
     def cancel(self, run_id: str | None = None) -> bool:
         """Ask a run (default: the active one) to stop; it is marked cancelled and stays resumable."""
-        run = self._runs.get(run_id) if run_id else next(iter(self._runs.values()), None)
+        run = self._runs.get(run_id) if run_id else next(iter(tuple(self._runs.values())), None)
         if run is None:
             return False
         self._loop.call_soon_threadsafe(self._request_cancel, run)
@@ -220,8 +228,11 @@ class Engine:
         return list(report.warnings)
 
     def _launch(self, run: _ActiveRun) -> None:
+        (run.folder / "cancel.request").unlink(missing_ok=True)  # a request left from an earlier attempt
         self._runs[run.id] = run
-        asyncio.run_coroutine_threadsafe(self._supervise(run), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._supervise(run), self._loop)
+        future.add_done_callback(lambda f: f.cancelled() or f.exception() is None
+                                 or log.error("run %s: supervisor crashed: %r", run.id, f.exception()))
 
     def _job(self, run: _ActiveRun) -> dict[str, Any]:
         config = run.config
@@ -252,17 +263,28 @@ class Engine:
         return await self._loop.run_in_executor(None, lambda: fn(*args, **kwargs))
 
     def _emit(self, run: _ActiveRun, event: dict, to_log: bool = False, publish: bool = True) -> None:
-        events.append(run.folder / "events.jsonl", [event])
-        if to_log or event["type"] in events.TERMINAL:
-            line = event.get("message") or event.get("error") or event["type"]
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event["time"]))
-            with open(run.folder / "log.txt", "a", encoding="utf-8") as handle:
-                handle.write(f"[{stamp}] cardgrader {event.get('level', event['type'])}: {line}\n")
+        """Index, file, log and subscribers each get the event; a failure of one (a full disk) is logged
+        and does not keep it from the others, nor end the run."""
         if event["type"] == events.EPOCH:
             run.epochs_done = int(event["epoch"])
-        self.store.record_event(run.id, event)
+        steps = [lambda: self.store.record_event(run.id, event),
+                 lambda: events.append(run.folder / "events.jsonl", [event])]
+        if to_log or event["type"] in events.TERMINAL:
+            steps.append(lambda: self._log_line(run, event))
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("run %s: could not record a %s event: %s", run.id, event["type"], exc)
         if publish:
             self._publish(event)
+
+    @staticmethod
+    def _log_line(run: _ActiveRun, event: dict) -> None:
+        line = event.get("message") or event.get("error") or event["type"]
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event["time"]))
+        with open(run.folder / "log.txt", "a", encoding="utf-8") as handle:
+            handle.write(f"[{stamp}] cardgrader {event.get('level', event['type'])}: {line}\n")
 
     def _publish(self, event: dict) -> None:
         with self._subscribers_lock:
@@ -282,7 +304,7 @@ class Engine:
                 self._note(run, warning, "warning")
             run.prepared = await self._in_thread(dataset.prepare, run.config, run.folder,
                                                  progress=lambda m: self._loop.call_soon_threadsafe(self._note, run, m),
-                                                 cancel=run.stop)
+                                                 cancel=run.stop, resuming=run.resume_from is not None)
             if run.resume_from and run.completed >= run.config.epochs:
                 self._note(run, "Every planned epoch was already trained; packaging the model.")
                 await self._finish(run, events.make(events.FINISHED, run.id, metrics={}, best=None, epoch=run.completed))
@@ -300,12 +322,19 @@ class Engine:
         except UserError as exc:
             self._terminal(run, events.make(events.FAILED, run.id, metrics={}, best=None, error=str(exc), epoch=run.epochs_done))
         except Exception as exc:  # noqa: BLE001 - the engine must survive anything a run does
-            with open(run.folder / "log.txt", "a", encoding="utf-8") as handle:
-                handle.write(traceback.format_exc())
+            log.error("run %s failed inside the engine:\n%s", run.id, traceback.format_exc())
+            try:
+                with open(run.folder / "log.txt", "a", encoding="utf-8") as handle:
+                    handle.write(traceback.format_exc())
+            except OSError:
+                pass
             self._terminal(run, events.make(events.FAILED, run.id, metrics={}, best=None,
                                             error=f"Internal error while training ({type(exc).__name__}: {exc}); see log.txt.",
                                             epoch=run.epochs_done))
         finally:
+            if run.terminal is None:  # whatever happened, the run ends with exactly one terminal event
+                self._terminal(run, events.make(events.FAILED, run.id, metrics={}, best=None,
+                                                error="The run ended without a result; see log.txt.", epoch=run.epochs_done))
             poller.cancel()
             if run.process is not None and run.process.is_alive():
                 run.process.kill()
@@ -350,11 +379,12 @@ class Engine:
 
     def _terminal(self, run: _ActiveRun, event: dict) -> None:
         if run.terminal is None:  # subscribers hear of it once the run has let go of the machine
+            event = {**event, "epoch": max(int(event.get("epoch") or 0), run.epochs_done)}
             run.terminal = event
             self._emit(run, event, publish=False)
 
     async def _finish(self, run: _ActiveRun, event: dict) -> None:
-        history = self.store.events(run.id)
+        history = self._history(run)
         dataset_info = {"fingerprint": run.prepared.fingerprint, "origin": run.prepared.origin,
                         "counts": run.prepared.counts} if run.prepared else {}
         event = dict(event)
@@ -370,7 +400,7 @@ class Engine:
     def _reconcile_history(self, run: _ActiveRun, start_epoch: int) -> None:
         """Ultralytics resumes after `start_epoch` epochs. If the app died between saving a checkpoint
         and recording its epoch, recover that epoch's figures from results.csv so the history stays whole."""
-        known = {e["epoch"] for e in events.epoch_history(self.store.events(run.id))}
+        known = {e["epoch"] for e in events.epoch_history(self._history(run))}
         missing = [k for k in range(1, start_epoch + 1) if k not in known]
         if missing:
             rows = self._results_rows(run)
@@ -386,6 +416,14 @@ class Engine:
                     lr=float(row.get("lr/pg0", 0) or 0), seconds=None, recovered=True,
                 ))
         run.completed = run.epochs_done = start_epoch
+
+    def _history(self, run: _ActiveRun) -> list[dict]:
+        """The run's recorded events; a file we cannot read costs the history, not the run."""
+        try:
+            return self.store.events(run.id)
+        except OSError as exc:
+            log.warning("run %s: could not read its events: %s", run.id, exc)
+            return []
 
     @staticmethod
     def _results_rows(run: _ActiveRun) -> dict[int, dict]:
@@ -408,11 +446,11 @@ class Engine:
             return
         run.cancel_requested = True
         run.stop.set()
-        self._note(run, "Stop requested; stopping at the next batch.")
         if run.cancel_event is not None:
             run.cancel_event.set()
         if run.process is not None:
             self._loop.call_later(CANCEL_GRACE, self._enforce_cancel, run)
+        self._note(run, "Stop requested; stopping at the next batch.")
 
     def _enforce_cancel(self, run: _ActiveRun) -> None:
         process = run.process

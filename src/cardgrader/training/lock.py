@@ -18,16 +18,18 @@ from cardgrader.errors import BusyError
 if os.name == "nt":  # pragma: no cover - exercised on Windows builds
     import msvcrt
 
+    _LOCKED_BYTE = 1 << 20  # far past the holder record, so the record stays readable by others
+
     def _try_lock(fd: int) -> bool:
         try:
-            os.lseek(fd, 0, os.SEEK_SET)
+            os.lseek(fd, _LOCKED_BYTE, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             return True
         except OSError:
             return False
 
     def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, _LOCKED_BYTE, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 else:
     import fcntl
@@ -90,7 +92,7 @@ class TrainingLock:
         record = {"pid": os.getpid(), "run": run_id, "name": name, "since": time.time()}
         data = json.dumps(record).encode()
         os.ftruncate(fd, 0)
-        os.lseek(fd, 0 if os.name != "nt" else 1, os.SEEK_SET)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, data)
         os.fsync(fd)
         self._fd = fd

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import yaml
 
 from cardgrader import paths
-from cardgrader.errors import BusyError, ConfigError
+from cardgrader.errors import BusyError, ConfigError, UserError
 from cardgrader.training import events
 from cardgrader.training.config import TrainingConfig
 from cardgrader.training.lock import holder_if_alive, pid_alive
@@ -71,6 +71,11 @@ class RunRecord:
         return out
 
 
+def _number(value) -> float:
+    """A metric for the index's running maximum (-1 stands for none)."""
+    return -1.0 if value is None else float(value)
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
@@ -110,7 +115,10 @@ class RunStore:
             with closing(self._connect()) as conn, conn:
                 conn.execute(_SCHEMA)
                 conn.execute("SELECT count(*) FROM runs").fetchone()
-        except sqlite3.DatabaseError:
+        except sqlite3.OperationalError as exc:  # locked, or the disk refuses: the index itself is fine
+            raise UserError(f"The run index {self.index} cannot be used right now ({exc}); "
+                            "check the disk, or close other cardgrader windows, and try again.") from None
+        except sqlite3.DatabaseError:  # not a database, or malformed: rebuild it from the run folders
             self.index.replace(self.index.with_name(f"index.damaged-{int(time.time())}.sqlite"))
             missing = True
             with closing(self._connect()) as conn, conn:
@@ -187,7 +195,7 @@ class RunStore:
                     "UPDATE runs SET epochs_done=?, "
                     "best_mAP50_95=max(coalesce(best_mAP50_95, -1), ?), best_mAP50=max(coalesce(best_mAP50, -1), ?) "
                     "WHERE id=?",
-                    [event["epoch"], metrics.get("mAP50_95", -1), metrics.get("mAP50", -1), run_id],
+                    [event["epoch"], _number(metrics.get("mAP50_95")), _number(metrics.get("mAP50")), run_id],
                 )
         elif kind in events.TERMINAL:
             self._update(run_id, status=kind, ended=event.get("time", time.time()), pid=None)
@@ -197,13 +205,15 @@ class RunStore:
                     conn.execute(
                         "UPDATE runs SET best_mAP50_95=max(coalesce(best_mAP50_95, -1), ?), "
                         "best_mAP50=max(coalesce(best_mAP50, -1), ?) WHERE id=?",
-                        [metrics.get("mAP50_95", -1), metrics.get("mAP50", -1), run_id],
+                        [_number(metrics.get("mAP50_95")), _number(metrics.get("mAP50")), run_id],
                     )
 
     def _reconcile(self, record: RunRecord) -> RunRecord:
         if record.status == "running" and not owner_alive(record.pid, record.pid_started):
+            history = self.events(record.id)
             record.status = "interrupted"
-            self._update(record.id, status="interrupted", pid=None)
+            record.ended = history[-1]["time"] if history else record.started  # its last sign of life
+            self._update(record.id, status="interrupted", pid=None, ended=record.ended)
         for key in ("best_mAP50_95", "best_mAP50"):
             if getattr(record, key) is not None and getattr(record, key) < 0:
                 setattr(record, key, None)
