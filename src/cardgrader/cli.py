@@ -67,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a path the system refuses (not a folder, no permission, disk full)
+        _log_failure()
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"cardgrader: cannot use{where}: {exc.strerror or exc}.", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - a bug must still end in a sentence, with details in the log
         where = _log_failure()
         if debug:
