@@ -213,3 +213,22 @@ def test_cancelling_a_scan_stops_it_and_a_late_result_is_ignored(app, card_folde
     drop(panel.drop_zone, card_folders[:1])  # adding data again scans again, fully
     pump(app, until=lambda: data_ready(app))
     assert panel.report.counts["images"] == 24
+
+
+def test_stop_while_the_dataset_is_prepared_trains_nothing(app, card_folders):
+    train = app.train_panel
+    set_tiny(app, epochs=2)
+    app.show_panel("train")
+    before = {r.id for r in app.bridge.store.list()}
+    train.start_button.invoke()
+    assert train.stop_button.cget("state") == "normal"  # Stop works before the run exists
+    train.stop_button.invoke()
+    pump(app, until=lambda: app.preparing is None and (train.run_id is None or train.progress.status), timeout=120)
+    if train.run_id is None:
+        assert "Stopped before training started" in train.status.cget("text")
+    else:  # the run had just been created: it was stopped at once
+        assert train.progress.status == "cancelled"
+    pump(app, until=lambda: app.bridge.engine.active_run is None, timeout=30)
+    new = [r for r in app.bridge.store.list() if r.id not in before]
+    assert all(r.status == "cancelled" for r in new)
+    assert train.start_button.cget("state") == "normal"

@@ -16,7 +16,7 @@ import traceback
 import customtkinter as ctk
 
 from cardgrader import paths
-from cardgrader.errors import UserError
+from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.bridge import EngineBridge
 from cardgrader.gui.settings import Settings
@@ -246,8 +246,11 @@ class MainWindow(ctk.CTk, _DND_BASE):
             return engine.start(config.updated(data=str(data_yaml), name=name))
 
         def started(run_id: str) -> None:
+            stopped = self.preparing is not None and self.preparing.cancel_event.is_set()
             self.preparing = None
             self.train_panel.begin(run_id)
+            if stopped:  # Stop came while the run was being created: stop the run now
+                engine.cancel(run_id)
             self.refresh_start_state()
             self.runs_panel.refresh()
 
@@ -255,8 +258,12 @@ class MainWindow(ctk.CTk, _DND_BASE):
             self.preparing = None
             if self.probe is not None:
                 self.probe.stop()
-            self.train_panel.status.configure(text="Not started", text_color=theme.pick(theme.SEVERITY["error"]))
-            self._report_failure(exc, trace)
+            stopped = isinstance(exc, Cancelled)
+            self.train_panel.not_started(stopped)
+            if stopped:
+                self.show_message("Stopped before training started; nothing was trained.", "info")
+            else:
+                self._report_failure(exc, trace)
             self.refresh_start_state()
 
         def progress(_fraction, text) -> None:
@@ -306,9 +313,15 @@ def run(demo: bool = False, stats: str | None = None, screenshot: str | None = N
     """Start the app; with `demo`, train a tiny model on sample cards through the real panels."""
     from cardgrader.gui.stats import ResponsivenessProbe
 
+    import tkinter
+
     launched = _process_start_time()
     sys.setswitchinterval(0.001)  # hand the GIL back to the Tk thread promptly when a worker holds it
-    window = MainWindow()
+    try:
+        window = MainWindow()
+    except tkinter.TclError as exc:
+        raise UserError(f"The app needs a graphical display and found none ({exc}). On a server, use the "
+                        "command line (cardgrader --help), or run the app under xvfb-run.") from None
     measure: dict = {}
 
     def first_map(_event=None) -> None:

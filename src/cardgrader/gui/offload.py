@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
+from multiprocessing.connection import wait
 
-from cardgrader.errors import Cancelled
+from cardgrader.errors import Cancelled, UserError
 
 
 def validation_report(model: str, folder: str, method: str) -> tuple[dict, str]:
@@ -18,16 +18,42 @@ def validation_report(model: str, folder: str, method: str) -> tuple[dict, str]:
     return result.report, str(result.folder)
 
 
+def _child(function, args, conn) -> None:
+    try:
+        conn.send(("ok", function(*args)))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as a value
+        conn.send(("error", exc))
+    finally:
+        conn.close()
+
+
 def run_in_process(function, *args, cancel: threading.Event | None = None, poll: float = 0.1):
     """Call `function(*args)` in a spawned process and return its result (its exception is re-raised);
-    setting `cancel` ends the process."""
+    setting `cancel` ends the process, and a process that dies (out of memory, a crash) is reported."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        pending = pool.apply_async(function, args)
-        while not pending.ready():
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(function, args, send), daemon=True)
+    process.start()
+    send.close()
+    try:
+        while True:
             if cancel is not None and cancel.is_set():
-                pool.terminate()
                 raise Cancelled("Stopped; nothing was written.")
-            time.sleep(poll)
-        return pending.get()
-
+            ready = wait([receive, process.sentinel], timeout=poll)
+            if receive in ready:
+                try:
+                    kind, value = receive.recv()
+                except EOFError:
+                    kind, value = "died", None
+                if kind == "ok":
+                    return value
+                if kind == "error":
+                    raise value
+            if process.sentinel in ready and not receive.poll():
+                raise UserError(f"The worker process ended unexpectedly (exit code {process.exitcode}); "
+                                "the computer may have run out of memory.")
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=5)
+        receive.close()

@@ -7,6 +7,7 @@ main thread picks up on its next poll.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import traceback
 from typing import Any, Callable
@@ -66,6 +67,14 @@ class BackgroundTask:
                 elif self.on_error:
                     self.on_error(value, trace)
                 return
-        except Exception:  # noqa: BLE001 - a widget may be gone if the window closed meanwhile
-            return
+        except Exception:  # noqa: BLE001
+            if self._widget_alive():
+                self.widget._root().report_callback_exception(*sys.exc_info())  # the app logs and shows it
+            return  # a widget that is gone (the window closed meanwhile) needs nothing more
         self.widget.after(POLL_MS, self._poll)
+
+    def _widget_alive(self) -> bool:
+        try:
+            return bool(self.widget.winfo_exists())
+        except Exception:  # noqa: BLE001 - Tk itself is gone
+            return False

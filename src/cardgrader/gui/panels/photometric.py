@@ -140,22 +140,35 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.validate_button.configure(state="normal" if names and self.folder else "disabled")
 
     # ---- work ------------------------------------------------------------------------------------------
+    def _busy(self, busy: bool) -> None:
+        self.cancel_button.configure(state="normal" if busy else "disabled")
+        for button in (self.solve_button, self.validate_button):
+            button.configure(state="disabled" if busy else "normal")
+        if not busy:
+            self.solve_button.configure(state="normal" if self.folder else "disabled")
+            self.refresh_models()
+
     def _run(self, job, on_done, text: str) -> None:
         self.cancel()
         self.progress.set(0)
         self.progress_text.configure(text=text)
-        self.cancel_button.configure(state="normal")
+        self._busy(True)
+        self._generation = getattr(self, "_generation", 0) + 1
+        generation = self._generation
+
+        def current(callback):  # a cancelled job's late result must not undo the one that replaced it
+            return lambda *args: callback(*args) if generation == self._generation else None
 
         def finished(value) -> None:
             self.task = None
-            self.cancel_button.configure(state="disabled")
+            self._busy(False)
             show_progress(self.progress, 1.0)
             self.progress_text.configure(text="Done.")
             on_done(value)
 
         def failed(exc: BaseException, _trace: str) -> None:
             self.task = None
-            self.cancel_button.configure(state="disabled")
+            self._busy(False)
             show_progress(self.progress, 0.0)
             if isinstance(exc, UserError):
                 self.progress_text.configure(text=str(exc), text_color=theme.MUTED if isinstance(exc, Cancelled) else theme.SEVERITY["error"])
@@ -166,7 +179,8 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
             show_progress(self.progress, fraction)
             self.progress_text.configure(text=message, text_color=theme.MUTED)
 
-        self.task = BackgroundTask(self, job, on_done=finished, on_error=failed, on_progress=progress).start()
+        self.task = BackgroundTask(self, job, on_done=current(finished), on_error=current(failed),
+                                   on_progress=current(progress)).start()
 
     @staticmethod
     def _reporter(report, cancel):
@@ -179,6 +193,11 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
+            self.task = None
+            self._generation = getattr(self, "_generation", 0) + 1
+            self._busy(False)
+            show_progress(self.progress, 0.0)
+            self.progress_text.configure(text="Stopped; nothing was written.", text_color=theme.MUTED)
 
     def solve(self) -> None:
         from cardgrader.photometric import analyse_capture, load_capture

@@ -11,7 +11,7 @@ import customtkinter as ctk
 
 from cardgrader.gui import theme
 from cardgrader.training import events
-from cardgrader.training.progress import RunProgress
+from cardgrader.training.progress import RunProgress, fmt
 
 LEVELS = {"All": 0, "Info": 1, "Warnings": 2, "Errors": 3}
 LEVEL_RANK = {"debug": 0, "info": 1, "warning": 2, "error": 3}
@@ -24,6 +24,7 @@ class TrainPanel(ctk.CTkFrame):
         super().__init__(master, fg_color="transparent")
         self.app = app
         self.run_id: str | None = None
+        self.awaiting_run = False
         self.progress = RunProgress()
         self.log_lines: list[tuple[str, str]] = []  # (level, text)
         self._pending_log: list[tuple[str, str]] = []
@@ -107,16 +108,28 @@ class TrainPanel(ctk.CTkFrame):
         self.ready_label.configure(text=reason, text_color=theme.MUTED if ready else theme.SEVERITY["warning"])
 
     def preparing(self) -> None:
-        """Start was pressed: the previous run's figures go, the dataset is being built."""
+        """Start was pressed: the previous run's figures go, the dataset is being built (Stop works)."""
         self.run_id = None
+        self.awaiting_run = True  # the next run_started is ours, even if it comes before begin()
         self.progress = RunProgress()
         self.bar.set(0)
         self.detail.configure(text="")
         self.status.configure(text="Preparing the dataset…", text_color=theme.pick(theme.ACCENT))
         self.start_button.configure(state="disabled")
+        self.stop_button.configure(state="normal")
+
+    def not_started(self, stopped: bool) -> None:
+        """The dataset preparation failed or was stopped: no run exists."""
+        self.awaiting_run = False
+        self.stop_button.configure(state="disabled")
+        self.status.configure(text="Stopped before training started" if stopped else "Not started",
+                              text_color=theme.pick(theme.SEVERITY["warning" if stopped else "error"]))
 
     def begin(self, run_id: str, history: list[dict] | None = None) -> None:
         """Follow a run that was just started or resumed (history: its events so far, for the chart)."""
+        self.awaiting_run = False
+        if run_id == self.run_id and history is None:
+            return  # already following it: its run_started arrived first
         self.run_id = run_id
         self.progress = RunProgress()
         charts = self.ensure_charts()
@@ -132,8 +145,11 @@ class TrainPanel(ctk.CTkFrame):
     def stop(self) -> None:
         if self.run_id:
             self.app.bridge.engine.cancel(self.run_id)
-            self.stop_button.configure(state="disabled")
             self.status.configure(text="Stopping… the run stays resumable")
+        elif self.app.preparing is not None:
+            self.app.preparing.cancel()
+            self.status.configure(text="Stopping the dataset preparation…")
+        self.stop_button.configure(state="disabled")
 
     def resume(self) -> None:
         if self.run_id:
@@ -141,6 +157,8 @@ class TrainPanel(ctk.CTkFrame):
 
     # ---- events --------------------------------------------------------------------------------------
     def on_event(self, event: dict) -> None:
+        if event["type"] == events.RUN_STARTED and self.awaiting_run and self.run_id is None:
+            self.begin(event["run"])
         if event.get("run") != self.run_id:
             return
         kind = event["type"]
@@ -161,8 +179,8 @@ class TrainPanel(ctk.CTkFrame):
         self.bar.set(p.fraction)
         if p.status is None:
             self.status.configure(text=p.text(), text_color=theme.pick(theme.ACCENT))
-            losses = "  ".join(f"{k.replace('_loss', '')} {v:.3f}" for k, v in p.losses.items())
-            metrics = "  ".join(f"{k} {v:.3f}" for k, v in p.metrics.items() if k in events.METRIC_KEYS)
+            losses = "  ".join(f"{k.replace('_loss', '')} {fmt(v)}" for k, v in p.losses.items())
+            metrics = "  ".join(f"{k} {fmt(v)}" for k, v in p.metrics.items() if k in events.METRIC_KEYS)
             self.detail.configure(text="   ".join(x for x in (f"losses  {losses}" if losses else "",
                                                                f"last val  {metrics}" if metrics else "") if x))
 
@@ -174,7 +192,7 @@ class TrainPanel(ctk.CTkFrame):
         metrics = event.get("metrics") or {}
         if kind == events.FINISHED and metrics:
             self.detail.configure(text="best model  " + "  ".join(
-                f"{k} {v:.3f}" for k, v in metrics.items() if k in events.METRIC_KEYS))
+                f"{k} {fmt(v)}" for k, v in metrics.items() if k in events.METRIC_KEYS))
         self.stop_button.configure(state="disabled")
         self.resume_button.configure(state="normal" if kind != events.FINISHED else "disabled")
         if self.charts:
