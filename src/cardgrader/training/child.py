@@ -315,3 +315,18 @@ def main(job: dict, conn, cancel_event) -> None:
             conn.close()
         except OSError:
             pass
+
+
+def process_main(job: dict, conn, cancel_event) -> None:
+    """What the engine starts: `main`, then an immediate exit. The result is already sent and every file
+    closed, so tearing down the interpreter with torch loaded (about a second here) would only delay
+    the engine's "finished" and hold the training lock for nothing."""
+    try:
+        main(job, conn, cancel_event)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        os._exit(0)

@@ -348,7 +348,7 @@ class Engine:
     async def _train(self, run: _ActiveRun) -> None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=False)
         run.cancel_event = self._ctx.Event()
-        process = self._ctx.Process(target=child.main, args=(self._job(run), child_conn, run.cancel_event),
+        process = self._ctx.Process(target=child.process_main, args=(self._job(run), child_conn, run.cancel_event),
                                     name=f"cardgrader-train-{run.id}")
         await self._in_thread(process.start)
         run.process = process
