@@ -88,7 +88,7 @@ def runs_list(args: argparse.Namespace) -> int:
         return 0
     rows = [
         (r.id, r.name, r.status, r.task, r.arch, r.side, f"{r.epochs_done}/{r.epochs}",
-         None if r.best_mAP50_95 is None else f"{r.best_mAP50_95:.3f}", format_duration(r.duration),
+         fmt(r.best_mAP50_95), format_duration(r.duration),
          time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)) if r.started else None)
         for r in records
     ]

@@ -96,7 +96,7 @@ class RunsPanel(ctk.CTkFrame):
         self.table.delete(*self.table.get_children())
         self.records = {r.id: r for r in self.app.bridge.store.list()}
         for r in self.records.values():
-            best = "-" if r.best_mAP50_95 is None else f"{r.best_mAP50_95:.3f}"
+            best = fmt(r.best_mAP50_95)
             date = time.strftime("%m-%d %H:%M", time.localtime(r.started)) if r.started else "-"
             self.table.insert("", "end", iid=r.id, values=(
                 r.name, r.task, ARCH_LABELS.get(r.arch, r.arch), r.side, r.status, best,
