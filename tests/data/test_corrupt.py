@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cardgrader.data.build import import_dataset
 from cardgrader.data.check import check
 
 from . import formats as fx
@@ -100,7 +101,7 @@ CORPUS = {
     zero_bytes: ("empty_image", "error", ["empty.jpg", "0 bytes"], 1),
     text_named_jpg: ("not_an_image", "error", ["notes.jpg", "holds text"], 1),
     class_id_9: ("class_out_of_range", "error", ["classid.txt", "class id 9", "only 2 classes"], 1),
-    coordinate_1_7: ("coords_out_of_range", "error", ["coord.txt", "1.7", "clipping would not fix it"], 1),
+    coordinate_1_7: ("coords_out_of_range", "error", ["coord.txt line 1", "x+w/2 = 1.8", "outside the image"], 1),
     polygon_of_2_points: ("degenerate_shape", "error", ["two.json", "polygon of only 2 points"], 1),
     coco_missing_image: ("missing_image", "error", ["annotations.json", "missing.jpg", "not in"], 1),
     voc_no_objects: ("no_objects", "warning", ["blank.xml", "no objects", "background"], 0),
@@ -157,18 +158,120 @@ def test_the_whole_corpus_at_once_in_text_form(tmp_path):
 
 
 def test_clipping_fixes_small_overshoots_with_a_warning(odd_dir):
-    yolo_case(odd_dir, "edge", label="0 0.9 0.5 0.3 0.2\n")  # reaches x = 1.05
+    yolo_case(odd_dir, "edge", label="0 0.9 0.5 0.23 0.2\n")  # reaches x = 1.015, 3 px past a 200 px image
     report = check([odd_dir])
     [finding] = [f for f in report.findings if f.code == "coords_clipped"]
     assert finding.severity == "warning" and "clipping to the edge fixes it" in finding.message
-    assert finding.line == 1
+    assert "x+w/2 = 1.015" in finding.message and finding.line == 1
     assert report.ok
 
 
 def test_pixel_coordinates_in_yolo_files_are_named(odd_dir):
     yolo_case(odd_dir, "pixels", label="0 100 80 40 30\n")
     [finding] = [f for f in check([odd_dir]).findings if f.code == "coords_out_of_range"]
-    assert "looks like pixels" in finding.message
+    assert "x+w/2 = 120 is outside the image" in finding.message
+    assert "pixel coordinates in a normalised file?" in finding.message
+
+
+def two_good_and(root: Path, name: str, label: str) -> Path:
+    """Two good YOLO images (so an import has something to train and validate on) and one case."""
+    yolo_case(root, name, label=label)
+    fx.image(root / "images" / "good2.jpg", seed=2)
+    fx.yolo_rows([(0, fx.yolo_box(*KNOWN_BOX))], root / "labels" / "good2.txt")
+    return root
+
+
+def test_a_box_far_wider_than_the_image_is_an_error_and_is_not_imported(odd_dir, tmp_path):
+    two_good_and(odd_dir, "wide", "0 0.5 0.5 1.7 0.2\n")  # 1.7 image widths: edges at -0.35 and 1.35
+    report = check([odd_dir])
+    [finding] = [f for f in report.findings if f.file.endswith("wide.txt")]
+    assert (finding.severity, finding.code, finding.line) == ("error", "coords_out_of_range", 1)
+    assert "wide.txt line 1" in finding.message and "x+w/2 = 1.35 is outside the image" in finding.message
+    assert "allowed up to 1.02" in finding.message
+    assert {Path(i.image).name for i in report.items if not i.usable} == {"wide.jpg"}
+    assert cli("data", "check", odd_dir).returncode == 1
+
+    result = import_dataset([odd_dir], tmp_path / "out", arch="detect", task="border", border="outer")
+    built = {p.name for p in Path(result.root).glob("images/*/*.jpg")}
+    assert built == {"good.jpg", "good2.jpg"} and result.left_out == 1
+
+
+def test_a_pixel_past_the_edge_is_clipped_silently_and_imports_inside_the_image(odd_dir, tmp_path):
+    two_good_and(odd_dir, "edge", "0 0.9975 0.5 0.015 0.2\n")  # right edge 1.005: 1 px past a 200 px image
+    report = check([odd_dir])
+    assert report.ok and not [f for f in report.findings if f.file.endswith("edge.txt")], report.findings
+    result = import_dataset([odd_dir], tmp_path / "out", arch="detect", task="border", border="outer")
+    [label] = Path(result.root).glob("labels/*/edge.txt")
+    _cls, cx, _cy, w, _h = map(float, label.read_text(encoding="utf-8").split())
+    assert cx + w / 2 == pytest.approx(1.0, abs=1e-6) and cx - w / 2 == pytest.approx(0.99, abs=1e-6)
+
+
+def clipped_or_error(root: Path, make) -> str:
+    """The severity of the one finding about the case `make` writes into `root` ('none' when clean)."""
+    make(root)
+    found = [f for f in check([root]).findings if f.code in ("coords_clipped", "coords_out_of_range")]
+    assert len(found) <= 1, found
+    return found[0].severity if found else "none"
+
+
+def yolo_polygon(x):
+    return lambda root: yolo_case(root, "poly", label=f"0 0.2 0.2 0.6 0.2 {x} 0.7 0.2 0.7\n")
+
+
+def yolo_obb(y):  # an axis-aligned oriented box whose bottom corners reach y
+    return lambda root: yolo_case(root, "obb", label=f"0 0.2 0.5 0.6 0.5 0.6 {y} 0.2 {y}\n")
+
+
+def voc_box(xmax):
+    def make(root):
+        fx.image(root / "card.jpg")
+        fx.voc(root / "card.xml", "card.jpg", [{"name": "card", "box": (10, 10, xmax, 150)}])
+    return make
+
+
+def labelme_polygon(y):
+    def make(root):
+        fx.image(root / "card.jpg")
+        fx.labelme(root / "card.json", "card.jpg", [{"label": "card", "shape_type": "polygon",
+                                                     "points": [[20, y], [150, 10], [180, 140], [30, 150]]}])
+    return make
+
+
+def coco_box(x):
+    def make(root):
+        fx.image(root / "images" / "card.jpg")
+        fx.coco(root / "annotations.json", [{"id": 1, "file_name": "card.jpg", "width": fx.W, "height": fx.H}],
+                ["card"], [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [x, 10, 100, 100]}])
+    return make
+
+
+# One rule for every format: up to 2 % of the image past an edge is clipped, beyond it is an error
+# (W, H = 200, 160 px: 2 % is 4 px across and 3.2 px down).
+EDGE_CASES = {
+    "yolo polygon x 1.015": (yolo_polygon(1.015), "warning"),
+    "yolo polygon x 1.03": (yolo_polygon(1.03), "error"),
+    "yolo obb y 1.004": (yolo_obb(1.004), "none"),
+    "yolo obb y 1.03": (yolo_obb(1.03), "error"),
+    "voc xmax +1 px": (voc_box(fx.W + 1), "none"),
+    "voc xmax +3 px": (voc_box(fx.W + 3), "warning"),
+    "voc xmax +7 px": (voc_box(fx.W + 7), "error"),
+    "labelme y -3 px": (labelme_polygon(-3), "warning"),
+    "labelme y -6 px": (labelme_polygon(-6), "error"),
+    "coco x -6 px": (coco_box(-6), "error"),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_the_edge_tolerance_is_the_same_for_every_format_and_shape(odd_dir, case):
+    make, severity = EDGE_CASES[case]
+    assert clipped_or_error(odd_dir, make) == severity
+
+
+def test_pixel_formats_quote_the_value_in_pixels(odd_dir):
+    voc_box(400)(odd_dir)
+    [finding] = [f for f in check([odd_dir]).findings if f.code == "coords_out_of_range"]
+    assert "card.xml object 1 ('card'): the right edge x = 400 px is outside the image" in finding.message
+    assert "allowed up to 204 px" in finding.message
 
 
 def test_malformed_rows_and_labels_without_images(odd_dir):

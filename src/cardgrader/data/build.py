@@ -39,7 +39,7 @@ from cardgrader.vocabulary import ARCHS, BORDERS, SIDES, TASKS, default_classes
 
 MANIFEST = ".cardgrader-dataset.json"
 TRAIN_CONFIG = "train.yaml"  # `cardgrader train --config <dataset>/train.yaml` trains on it as built
-BUILD_VERSION = 2  # bump when the output of the same sources and settings changes
+BUILD_VERSION = 3  # bump when the output of the same sources and settings changes
 
 
 @dataclass

@@ -63,7 +63,8 @@ def _read(job: tuple[find.Task, dict[str, list[str]]]) -> tuple[ImageItem | None
                      side=task.side or find.side_of(image, Path(image).parent))
     if ann is not None and ann.readable and probe.width:
         shapes = _normalised(ann, item, findings)
-        item.shapes, shape_findings = validate.check_shapes(shapes, item.width, item.height, task.annotation)
+        item.shapes, shape_findings = validate.check_shapes(shapes, item.width, item.height, task.annotation,
+                                                            normalised=ann.normalised)
         findings += shape_findings
     item.usable = probe.readable and not any(f.severity == ERROR for f in findings)
     return item, findings

@@ -7,10 +7,15 @@ from collections import Counter, defaultdict
 
 from cardgrader.data import imagefile
 from cardgrader.data.classmap import ClassMap
-from cardgrader.data.geometry import area, clip
+from cardgrader.data.geometry import area
 from cardgrader.data.model import BOX, ERROR, INFO, POLYGON, WARNING, Finding, ImageItem, Shape, SourceInfo, plural
 
-TOLERANCE = 0.01  # Ultralytics accepts coordinates up to 1% outside the image and clips them
+# How far past an edge a label may reach, as a share of the image size, and still be clipped to it: 2 %
+# covers rounding and a box drawn a few pixels too wide; a coordinate beyond it is a wrong label (pixels in
+# a normalised file, a swapped or mistyped field), an error as in Ultralytics, which rejects out-of-range
+# coordinates. One rule for every format: box edges (x±w/2), polygon points and oriented-box corners, in
+# YOLO fractions or in pixels converted to fractions (COCO, VOC, LabelMe).
+EDGE_TOLERANCE = 0.02
 BALANCE_RATIO = 0.25  # a class (or side) with under a quarter of the largest one's examples is flagged
 BACKGROUND_SHARE = 0.5
 
@@ -35,8 +40,10 @@ def _degenerate(shape: Shape, box: tuple[float, float, float, float], width: int
     return None
 
 
-def check_shapes(shapes: list[Shape], width: int, height: int, file: str) -> tuple[list[Shape], list[Finding]]:
-    """Shapes that can be trained on, and a finding for each that cannot or needs clipping."""
+def check_shapes(shapes: list[Shape], width: int, height: int, file: str,
+                 normalised: bool = True) -> tuple[list[Shape], list[Finding]]:
+    """Shapes that can be trained on, and a finding for each that cannot or needs clipping. `normalised`
+    says whether the file gave fractions of the image (YOLO) or pixels, so messages quote its own numbers."""
     kept: list[Shape] = []
     findings: list[Finding] = []
     for shape in shapes:
@@ -46,25 +53,67 @@ def check_shapes(shapes: list[Shape], width: int, height: int, file: str) -> tup
             findings.append(Finding(ERROR, file, f"{_where(shape, file)} {problem}; redraw or delete it.",
                                     "degenerate_shape", _line(shape)))
             continue
-        x0, y0, x1, y1 = box
-        low, high = min(x0, y0), max(x1, y1)
-        if low < -TOLERANCE or high > 1 + TOLERANCE:
-            worst = high if high - 1 >= -low else low
-            inside = area(clip(shape.points)) / max(area(shape.points), 1e-12)
-            if inside >= 0.5:
-                findings.append(Finding(WARNING, file, f"{_where(shape, file)} reaches outside the image (to "
-                                                       f"{worst:.3g}, where 0–1 is inside); clipping to the edge "
-                                                       "fixes it, and import does so.", "coords_clipped", _line(shape)))
-            else:
-                pixels = (" — it looks like pixels, but YOLO labels are fractions of the image size"
-                          if high > 2 else "")
-                findings.append(Finding(ERROR, file, f"{_where(shape, file)} lies mostly outside the image (it "
-                                                     f"reaches {worst:.3g}, where 0–1 is inside{pixels}); clipping "
-                                                     "would not fix it, so correct the label.", "coords_out_of_range",
-                                        _line(shape)))
-                continue
+        reach = _outside(shape)
+        if reach is not None:
+            finding = _edge_finding(shape, reach, width, height, file, normalised)
+            if finding is not None:
+                findings.append(finding)
+                if finding.severity == ERROR:
+                    continue
         kept.append(shape)
     return kept, findings
+
+
+def _outside(shape: Shape) -> tuple[float, int, int] | None:
+    """How far the shape's farthest coordinate lies outside 0..1, with that point's index and axis (0 x, 1 y)."""
+    worst = None
+    for index, point in enumerate(shape.points):
+        for axis, value in enumerate(point):
+            beyond = max(-value, value - 1)
+            if beyond > 0 and (worst is None or beyond > worst[0]):
+                worst = (beyond, index, axis)
+    return worst
+
+
+def _coordinate(shape: Shape, index: int, axis: int, normalised: bool) -> str:
+    """The coordinate as the label file spells it: `x+w/2` of a YOLO box, a box edge, or a point's x or y."""
+    if shape.kind == BOX:  # corners clockwise from top-left: x of 0 and 3 is the left edge, y of 0 and 1 the top
+        low = index in ((0, 3), (0, 1))[axis]
+        if normalised:
+            return f"{'xy'[axis]}{'-' if low else '+'}{'wh'[axis]}/2"
+        return f"the {(('right', 'left'), ('bottom', 'top'))[axis][low]} edge {'xy'[axis]}"
+    return f"point {index + 1}'s {'xy'[axis]}"
+
+
+def _edge_finding(shape: Shape, reach: tuple[float, int, int], width: int, height: int, file: str,
+                  normalised: bool) -> Finding | None:
+    """None within a pixel of the edge (rounding), a warning within `EDGE_TOLERANCE` (clipped), else an error."""
+    beyond, index, axis = reach
+    size = (width, height)[axis]
+    if round(beyond * size, 6) <= 1:  # rounded: 0.9975 + 0.015 / 2 is a hair over 1.005
+        return None
+    value = shape.points[index][axis]
+    high = value > 1
+    limit = 1 + EDGE_TOLERANCE if high else -EDGE_TOLERANCE
+    scale, unit = (1, "") if normalised else (size, " px")
+    quoted = f"{_coordinate(shape, index, axis, normalised)} = {_number(value * scale)}{unit}"
+    where = f"{file} {shape.ref}" if shape.ref else f"A shape in {file}"
+    if beyond <= EDGE_TOLERANCE:
+        return Finding(WARNING, file, f"{where}: {quoted} reaches past the image edge; clipping to the edge fixes "
+                                      "it, and import does so.", "coords_clipped", _line(shape))
+    if not normalised:
+        hint = "a label drawn on another image, or the wrong image size in the file?"
+    elif max(abs(v) for point in shape.points for v in point) > 2:
+        hint = "pixel coordinates in a normalised file? YOLO labels are fractions of the image size"
+    else:
+        hint = "a mistyped value, or fields in the wrong order?"
+    return Finding(ERROR, file, f"{where}: {quoted} is outside the image (allowed {'up' if high else 'down'} to "
+                                f"{_number(limit * scale)}{unit}; {hint}); correct the label.", "coords_out_of_range",
+                   _line(shape))
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 4):g}"
 
 
 def dataset_checks(items: list[ImageItem], sources: list[SourceInfo], task_classes: list[str] | None,
