@@ -16,6 +16,7 @@ import numpy as np
 
 from cardgrader.errors import ConfigError, DataError
 from cardgrader.models.package import ModelPackage
+from cardgrader.training.safe_weights import check_weights_file
 
 
 @dataclass
@@ -42,6 +43,7 @@ def load_yolo(weights: str | Path):
     from cardgrader.training.offline import configure_environment, patch_ultralytics_offline
 
     configure_environment()
+    check_weights_file(weights)  # before anything unpickles it
     with contextlib.redirect_stdout(sys.stderr):
         from ultralytics import YOLO
 

@@ -18,8 +18,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from cardgrader.errors import UserError
 from cardgrader.training import events
 from cardgrader.training.offline import configure_environment, install_network_audit, patch_ultralytics_offline
+from cardgrader.training.safe_weights import check_weights_file
 
 RESUME_POINT = "resume_point"  # internal: the epoch Ultralytics actually resumes from
 BATCH_EVENT_INTERVAL = 0.1  # seconds; the last batch of an epoch is always sent
@@ -247,7 +249,10 @@ def _resolve_model(job: dict):
     from ultralytics import YOLO
 
     if job.get("resume"):
+        check_weights_file(job["resume"])  # checked again right before unpickling, in this process
         return YOLO(job["resume"])
+    if job.get("weights_file") and Path(job["weights_file"]).is_file():
+        check_weights_file(job["weights_file"])
     source = job.get("weights_file") or job["model_yaml"]
     model = YOLO(source, task=job["arch"])
     if job.get("weights_file") and model.task != job["arch"]:
@@ -306,7 +311,7 @@ def main(job: dict, conn, cancel_event) -> None:
         send.event(events.CANCELLED, metrics={}, best=None, epoch=reporter.epochs_done if reporter else 0)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the engine as an event
         traceback.print_exc()
-        message = str(exc) if isinstance(exc, ResourceWarning) else describe_failure(exc, job)
+        message = str(exc) if isinstance(exc, (ResourceWarning, UserError)) else describe_failure(exc, job)
         send.event(events.FAILED, metrics={}, best=None, error=message,
                    epoch=reporter.epochs_done if reporter else 0)
     finally:

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from cardgrader import paths
 from cardgrader.errors import BusyError, Cancelled, ConfigError, ResourceError, UserError
-from cardgrader.training import child, dataset, events, resources
+from cardgrader.training import child, dataset, events, preflight, resources
 from cardgrader.training.config import TrainingConfig
 from cardgrader.training.lock import TrainingLock
 from cardgrader.training.offline import find_official_weights
@@ -141,6 +141,8 @@ class Engine:
         config = TrainingConfig.from_dict(config.to_dict())
         self._check_weights(config)
         dataset.check_source(config)
+        weights_file = self._weights_file(config)
+        preflight.run([weights_file] if weights_file and Path(weights_file).is_file() else [], config.device)
         run_id = new_run_id()
         name = self.store.unique_name(config.name or config.default_name())
         with self._start_lock:
@@ -169,6 +171,7 @@ class Engine:
         folder = Path(record.folder)
         dataset.check_resumable(config, folder)
         checkpoint = latest_checkpoint(folder)
+        preflight.run([checkpoint] if checkpoint else [], config.device)  # the folder may come from elsewhere
         history = self.store.events(record.id)
         completed = completed_epochs(history) if checkpoint else 0
         with self._start_lock:
@@ -234,14 +237,19 @@ class Engine:
         future.add_done_callback(lambda f: f.cancelled() or f.exception() is None
                                  or log.error("run %s: supervisor crashed: %r", run.id, f.exception()))
 
+    @staticmethod
+    def _weights_file(config: TrainingConfig) -> str | None:
+        """The file the child will load the starting weights from (None from scratch)."""
+        if config.weights_kind == "file":
+            return str(Path(config.weights).expanduser().resolve())
+        if config.weights_kind == "official":
+            local = find_official_weights(config.weights)
+            return str(local) if local else config.weights  # a bare name downloads only when allowed
+        return None
+
     def _job(self, run: _ActiveRun) -> dict[str, Any]:
         config = run.config
-        weights_file = None
-        if config.weights_kind == "file":
-            weights_file = str(Path(config.weights).expanduser().resolve())
-        elif config.weights_kind == "official":
-            local = find_official_weights(config.weights)
-            weights_file = str(local) if local else config.weights  # a bare name downloads only when allowed
+        weights_file = self._weights_file(config)
         return {
             "run": run.id,
             "run_dir": str(run.folder),
