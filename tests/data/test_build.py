@@ -181,8 +181,9 @@ def test_an_image_listed_in_two_splits_is_imported_once(odd_dir, tmp_path):
         fx.yolo_rows([(0, fx.yolo_box(*KNOWN_BOX))], odd_dir / "labels" / f"{i}.txt")
     (odd_dir / "data.yaml").write_text("train: images\nval: images\nnames: [card]\n", encoding="utf-8")
     report = check([odd_dir])
-    assert [f.code for f in report.warnings] == ["duplicate_across_splits"] * 3
+    assert [f.code for f in report.warnings] == ["listed_in_several_splits"] * 3
     assert "is listed in both train and val" in report.warnings[0].message
+    assert report.counts["images"] == 3 and report.counts["duplicates"] == 0
     result = import_dataset([odd_dir], tmp_path / "out", arch="detect", task="border", border="outer")
     assert sum(result.images.values()) == 3
 

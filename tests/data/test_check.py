@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,67 @@ def test_duplicates_are_identical_bytes_not_just_equal_keys(tmp_path):
     assert finding.file.endswith("b.png") and "a.png" in finding.message
     digests = {i.image[-5:]: i.digest for i in report.items}
     assert digests["a.png"] == digests["b.png"] != digests["c.png"]
+
+
+def yaml_dataset(root, yaml_text: str, broken: str = "1"):
+    """Three labelled images in one folder, one of them with a broken label row, and a data.yaml."""
+    from . import formats as fx
+
+    for i in range(3):
+        fx.image(root / "images" / f"{i}.jpg", seed=i)
+        fx.yolo_rows([(0, fx.yolo_box(*fx.BOX))], root / "labels" / f"{i}.txt")
+    (root / "labels" / f"{broken}.txt").write_text("0 0.5 0.5 0.2\n", encoding="utf-8")  # 3 numbers after the class
+    (root / "data.yaml").write_text(yaml_text, encoding="utf-8")
+    return root
+
+
+def test_train_and_val_the_same_folder_gives_each_finding_once_with_both_splits(odd_dir):
+    yaml_dataset(odd_dir, "train: images\nval: images\nnames: [card]\n")
+    report = check([odd_dir])
+    [finding] = [f for f in report.findings if f.code == "malformed_row"]
+    assert finding.file.endswith("1.txt") and finding.splits == ["train", "val"]
+    assert len(report.items) == 3
+    counts = report.counts
+    assert (counts["images"], counts["usable"], counts["shapes"], counts["errors"], counts["duplicates"]) == \
+        (3, 2, 2, 1, 0)
+    assert report.quality.components["labels"].detail == "2 of 3 labels are usable"
+    assert report.quality.components["uniqueness"].score == 100.0
+    assert not any("duplicate photo" in r for r in report.recommendations)
+
+    text = format_text(report)
+    [line] = [x for x in text.splitlines() if "1.txt has 4 numbers" in x]
+    assert line.endswith("(train, val)")
+    assert "Errors (left out of training until fixed): 1" in text
+
+
+def test_cli_check_json_lists_each_finding_once_with_its_splits(odd_dir):
+    import subprocess
+    import sys
+
+    yaml_dataset(odd_dir, "train: images\nval: images\nnames: [card]\n")
+    result = subprocess.run([sys.executable, "-m", "cardgrader", "data", "check", str(odd_dir), "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    [finding] = [f for f in data["findings"] if f["code"] == "malformed_row"]
+    assert set(finding) >= {"severity", "file", "message", "code", "line"}
+    assert finding["splits"] == ["train", "val"] and finding["line"] == 1
+    assert data["counts"]["images"] == 3 and data["counts"]["errors"] == 1
+
+    text = subprocess.run([sys.executable, "-m", "cardgrader", "data", "check", str(odd_dir)],
+                          capture_output=True, text=True, timeout=120).stdout
+    assert text.count("1.txt has 4 numbers") == 1
+
+
+def test_images_listed_in_two_split_files_are_read_once_and_say_which_splits(odd_dir):
+    (odd_dir / "train.txt").write_text("images/0.jpg\nimages/1.jpg\n", encoding="utf-8")
+    (odd_dir / "val.txt").write_text("images/0.jpg\nimages/1.jpg\nimages/2.jpg\n", encoding="utf-8")
+    yaml_dataset(odd_dir, "train: train.txt\nval: val.txt\nnames: [card]\n", broken="1")
+    report = check([odd_dir])
+    about_files = sorted((f.code, Path(f.file).name, f.splits) for f in report.findings if f.file.endswith(
+        (".jpg", ".txt")))
+    assert about_files == [("listed_in_several_splits", "0.jpg", ["train", "val"]),
+                           ("malformed_row", "1.txt", ["train", "val"])]
+    assert {Path(i.image).name: (i.split, i.also_in) for i in report.items} == \
+        {"0.jpg": ("train", ["val"]), "1.jpg": ("train", ["val"]), "2.jpg": ("val", [])}
+    assert report.counts["images"] == 3 and report.counts["splits"] == {"train": 1, "val": 1}

@@ -43,6 +43,7 @@ class Task:
     split: str | None = None
     side: str | None = None
     ann: Annotation | None = None
+    also_in: list[str] = field(default_factory=list)  # other splits that list the same image (one read, one item)
     names: list[str] | None = None
 
 

@@ -99,14 +99,18 @@ def from_yaml(found: Found, index: int, yaml_path: Path, listing: Listing) -> No
                 images += [(str((target.parent / line).resolve()), split) for line in read_names_file(target)
                            if layout.is_image(Path(line))]
     claimed = {}
+    listed: dict[str, list[str]] = {}  # image → the splits that list it; train and val may be one folder
     for image, split in images:
+        listed.setdefault(image, []).append(split)
+    for image, (split, *others) in listed.items():
         label = layout.label_file_for(image)
         has_label = os.path.isfile(label)
         claimed[str(label)] = True
+        also_in = [s for s in dict.fromkeys(others) if s != split]
         found.tasks.append(Task(index, image, str(label) if has_label else None, "yolo" if has_label else None, split,
-                                side_of(image, root), names=names))
+                                side_of(image, root), names=names, also_in=also_in))
     found.by_name = {}
-    for image, _split in images:
+    for image in listed:
         found.by_name.setdefault(os.path.basename(image).lower(), []).append(image)
     _orphans(found, [p for p in listing.txt if os.path.basename(p).lower() not in SPECIAL_TXT
                      and "labels" in Path(p).parts and p not in claimed])
@@ -115,8 +119,8 @@ def from_yaml(found: Found, index: int, yaml_path: Path, listing: Listing) -> No
     found.info.label_files = sum(1 for t in found.tasks if t.annotation)
     found.info.reason = (f"{yaml_path.name} lists {', '.join(splits) or 'no'} splits and "
                          f"{plural(len(names), 'class name')}")
-    found.files = [i for i, _s in images] + [t.annotation for t in found.tasks if t.annotation] + [str(yaml_path)]
-    found.info.images = len(images)
+    found.files = list(listed) + [t.annotation for t in found.tasks if t.annotation] + [str(yaml_path)]
+    found.info.images = len(listed)
 
 
 def from_folder(found: Found, index: int, listing: Listing) -> None:

@@ -39,6 +39,7 @@ class Finding:
     message: str  # one sentence naming the file or value and what to do
     code: str  # a stable identifier, e.g. "truncated_image", "class_out_of_range"
     line: int | None = None  # 1-based line in a label file, when there is one
+    splits: list[str] = field(default_factory=list)  # the source's splits its file is in (train, val, test)
 
 
 @dataclass
@@ -73,7 +74,8 @@ class ImageItem:
     digest: str = ""  # content hash, for finding duplicates
     orientation: int = 1  # EXIF orientation; 1 is upright
     shapes: list[Shape] = field(default_factory=list)
-    split: str | None = None  # the split the source put it in, if any
+    split: str | None = None  # the split the source put it in, if any (the first, when it lists it in several)
+    also_in: list[str] = field(default_factory=list)  # other splits the source lists the same file in
     side: str | None = None  # front or back when the file or folder name says so
     usable: bool = True
 

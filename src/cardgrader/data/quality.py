@@ -58,6 +58,9 @@ def recommendations(counts: dict, findings: list[Finding]) -> list[str]:
     if counts["duplicates"]:
         out.append(f"Delete the {plural(counts['duplicates'], 'duplicate photo')}; "
                    "they add no information and weigh some cards twice.")
+    if codes["listed_in_several_splits"]:
+        out.append("Give each split its own images in the data.yaml, so validation scores photos the model has not "
+                   "seen; meanwhile import keeps each image listed twice in one split.")
     if codes["exif_rotated"]:
         out.append("Save the EXIF-rotated photos upright (most photo tools can) so labels and pixels agree everywhere.")
     if codes["coords_clipped"]:

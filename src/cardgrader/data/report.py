@@ -41,6 +41,14 @@ def format_text(report: CheckReport, per_kind: int = 5) -> str:
     return "\n".join(lines)
 
 
+def _splits(finding: Finding) -> str:
+    """` (train, val)` when the file is in more than one split, which its path cannot say (a finding about
+    exactly that names them already)."""
+    if len(finding.splits) < 2 or finding.code == "listed_in_several_splits":
+        return ""
+    return f" ({', '.join(finding.splits)})"
+
+
 def _grouped(findings: list[Finding], per_kind: int) -> list[str]:
     """At most `per_kind` findings of each kind, then how many more there are like them."""
     by_code: dict[str, list[Finding]] = defaultdict(list)
@@ -48,7 +56,7 @@ def _grouped(findings: list[Finding], per_kind: int) -> list[str]:
         by_code[finding.code].append(finding)
     lines = []
     for same in by_code.values():
-        lines += [f"  {f.message}" for f in same[:per_kind]]
+        lines += [f"  {f.message}{_splits(f)}" for f in same[:per_kind]]
         if len(same) > per_kind:
             lines.append(f"  … and {len(same) - per_kind} more like this ({same[0].code}); --json lists them all.")
     return lines

@@ -8,7 +8,7 @@ pool, turning shapes into normalised coordinates and checking each one. The data
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cardgrader.data import find, imagefile, readers, validate
@@ -45,6 +45,12 @@ def scan(paths: list[str | Path], progress: ProgressFn | None = None, cancel: th
 
 def _read(job: tuple[find.Task, dict[str, list[str]]]) -> tuple[ImageItem | None, list[Finding]]:
     task, by_name = job
+    item, findings = _read_one(task, by_name)
+    splits = [task.split, *task.also_in] if task.split else []
+    return item, [replace(f, splits=list(splits)) for f in findings]
+
+
+def _read_one(task: find.Task, by_name: dict[str, list[str]]) -> tuple[ImageItem | None, list[Finding]]:
     ann = task.ann
     if ann is None and task.reader:
         ann = readers.read(task.reader, task.annotation, task.names)
@@ -59,7 +65,7 @@ def _read(job: tuple[find.Task, dict[str, list[str]]]) -> tuple[ImageItem | None
     probe = imagefile.probe(image)
     findings += probe.findings
     item = ImageItem(image, task.annotation if ann is not None else None, task.source, probe.width, probe.height,
-                     probe.format, probe.digest, probe.orientation, split=task.split,
+                     probe.format, probe.digest, probe.orientation, split=task.split, also_in=list(task.also_in),
                      side=task.side or find.side_of(image, Path(image).parent))
     if ann is not None and ann.readable and probe.width:
         shapes = _normalised(ann, item, findings)

@@ -169,12 +169,22 @@ def _confirmed(group: list[ImageItem]) -> list[list[ImageItem]]:
     return clusters
 
 
+def _listed_twice(item: ImageItem) -> Finding:
+    """One image the source lists in several splits (a data.yaml whose val is its train folder): read once,
+    reported once, and not a duplicate photo."""
+    splits = [item.split or "", *item.also_in]
+    named = f"both {splits[0]} and {splits[1]}" if len(splits) == 2 else f"{', '.join(splits[:-1])} and {splits[-1]}"
+    return Finding(WARNING, item.image, f"{item.image} is listed in {named}, so validation would score an image the "
+                                        "model trained on; import keeps it once, in one split.",
+                   "listed_in_several_splits", splits=splits)
+
+
 def _duplicates(items: list[ImageItem]) -> list[Finding]:
     groups: dict[str, list[ImageItem]] = defaultdict(list)
     for item in items:
         if item.digest:
             groups[item.digest].append(item)
-    out = []
+    out = [_listed_twice(item) for item in items if item.also_in]
     for group in (c for g in groups.values() if len(g) > 1 for c in _confirmed(g)):
         first = group[0]
         for other in group[1:]:
