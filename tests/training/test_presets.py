@@ -9,7 +9,7 @@ from cardgrader.errors import ConfigError
 from cardgrader.training import presets
 from cardgrader.training.config import TrainingConfig
 
-SHIPPED = ["quick-test", "standard", "deep", "border-front-dual", "border-back-outer", "corners", "surface"]
+SHIPPED = ["first-model", "quick-test", "standard", "deep", "border-front-dual", "border-back-outer", "corners", "surface"]
 
 
 def test_shipped_presets_all_load_and_validate():
