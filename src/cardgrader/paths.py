@@ -62,6 +62,11 @@ def runs_dir() -> Path:
     return _sub("runs")
 
 
+def models_dir() -> Path:
+    """The model library's index and the packages of imported models."""
+    return _sub("models")
+
+
 def user_presets_dir() -> Path:
     return _sub("presets")
 

@@ -42,7 +42,7 @@ def test_a_bare_weights_file_reads_its_classes_from_the_checkpoint(surface_model
 
 
 def test_what_is_not_a_model_is_named(tmp_path):
-    with pytest.raises(ConfigError, match="No run, model package or weights file matches 'nothing-here'"):
+    with pytest.raises(ConfigError, match="No model, run, model package or weights file matches 'nothing-here'"):
         resolve_model("nothing-here")
     with pytest.raises(ConfigError, match="is not a model package"):
         resolve_model(tmp_path)
@@ -50,7 +50,7 @@ def test_what_is_not_a_model_is_named(tmp_path):
     with pytest.raises(ConfigError, match="is not a model"):
         resolve_model(tmp_path / "notes.txt")
     (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ConfigError, match="cannot be loaded as a YOLO model"):
+    with pytest.raises(ConfigError, match="broken.pt is damaged or not a PyTorch checkpoint"):
         resolve_model(tmp_path / "broken.pt")
 
 

@@ -91,3 +91,12 @@ def test_a_better_trained_model_agrees_with_photometric_stereo(tmp_path_factory,
         regions += report["ps_regions"]
         detections += report["detections"]
     assert found / regions >= 0.5 and supported / max(detections, 1) >= 0.5
+
+
+def test_without_a_model_named_the_active_surface_model_is_used(surface_model, capture_dir, capsys, monkeypatch):
+    assert main(["ps", "validate", str(capture_dir)]) == 2  # a fresh data folder has no surface model
+    assert "No surface model is active" in capsys.readouterr().err
+    monkeypatch.setenv("CARDGRADER_HOME", str(surface_model.home))
+    assert main(["ps", "validate", str(capture_dir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"]["run"] == surface_model.run_id

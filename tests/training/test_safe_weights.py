@@ -173,3 +173,11 @@ def test_resume_refuses_a_checkpoint_swapped_for_a_trap(traps, card_dataset, hom
     result = cli("runs", "resume", "to-resume")
     assert result.returncode == 2, result.stderr
     assert "posix.system" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_models_import_refuses_a_trapped_file(traps, home):
+    files, _marker = traps
+    result = cli("models", "import", files["system"], "--task", "border")
+    assert result.returncode == 2, result.stderr
+    assert "posix.system" in result.stderr and "Traceback" not in result.stderr
+    assert not (home / "models" / "imported").exists() or not any((home / "models" / "imported").iterdir())

@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     cal.set_defaults(handler=run_calibrate)
 
     val = actions.add_parser("validate", parents=[common], help="check a surface model against photometric stereo")
-    val.add_argument("model", metavar="RUN_OR_MODEL", help="run id or name, model package folder, or .pt file")
+    val.add_argument("model", metavar="RUN_OR_MODEL", nargs="?",
+                     help="run id or name, model name[@version], package folder or .pt (default: the active surface model)")
     val.add_argument("dir", metavar="DIR", help="capture folder (read only)")
     capture_options(val)
     val.add_argument("--image", default="albedo", metavar="albedo|shaded|NAME",
@@ -119,9 +120,18 @@ def run_calibrate(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     from cardgrader.photometric.validate import validate
 
+    model = args.model
+    if model is None:
+        from cardgrader.models.library import ModelLibrary
+
+        active = ModelLibrary().active("surface")
+        if active is None:
+            raise ConfigError("No surface model is active in the library; name one (RUN_OR_MODEL), or train or "
+                              "import a surface model first.", field="model")
+        model = active.label
     line = ProgressLine(not args.json)
     try:
-        result = validate(args.model, args.dir, lights=args.lights, mask=args.mask, method=args.method,
+        result = validate(model, args.dir, lights=args.lights, mask=args.mask, method=args.method,
                           image=args.image, conf=args.conf, progress=line)
     finally:
         line.close()

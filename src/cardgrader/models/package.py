@@ -1,9 +1,6 @@
-"""Finding a trained model from what the user typed: a run, a model package folder, or a weights file.
-
-`resolve_model(ref)` accepts, in this order: a model package folder (`metadata.json` + `best.pt`, as a
-finished run leaves in `runs/<id>/model/`), a run folder holding one, a `metadata.json` file, a bare
-`.pt` file, or a run id, unique id prefix or run name from the run store. Everything that predicts,
-exports or validates starts here, so the facts a package carries are read in this one place.
+"""Reading a model package: the folder a finished run leaves in `runs/<id>/model/` (or an import leaves in
+the library), holding the weights and `metadata.json`. The facts a package carries are read in this one
+place; `training.package` writes them. `models.resolve` turns what a user typed into a package.
 """
 
 from __future__ import annotations
@@ -38,7 +35,8 @@ class ModelPackage:
                 "task": self.task, "classes": list(self.classes), "imgsz": self.imgsz}
 
 
-def _from_folder(folder: Path) -> ModelPackage:
+def read_package(folder: Path) -> ModelPackage:
+    """A package folder (metadata.json + weights) as a ModelPackage; a sentence when it is not one."""
     meta_path = folder / METADATA
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -55,45 +53,3 @@ def _from_folder(folder: Path) -> ModelPackage:
         imgsz=int(meta.get("imgsz") or DEFAULT_IMGSZ), task=meta.get("task"), name=str(meta.get("name") or folder.parent.name),
         run_id=meta.get("run"), folder=folder, metadata=meta,
     )
-
-
-def _from_weights(path: Path) -> ModelPackage:
-    """A bare .pt: the classes and architecture come from the checkpoint itself (this loads it)."""
-    from cardgrader.models.predict import load_yolo
-
-    model = load_yolo(path)
-    names = model.names
-    classes = [str(names[k]) for k in sorted(names)] if isinstance(names, dict) else [str(n) for n in names]
-    imgsz = (getattr(model, "overrides", None) or {}).get("imgsz") or DEFAULT_IMGSZ
-    return ModelPackage(weights=path, arch=str(model.task or "detect"), classes=classes,
-                        imgsz=int(imgsz if isinstance(imgsz, int) else DEFAULT_IMGSZ), name=path.stem)
-
-
-def resolve_model(ref: str | Path) -> ModelPackage:
-    """The model a user means by `ref`; a ConfigError that says what was tried when nothing fits."""
-    path = Path(ref).expanduser()
-    if path.is_dir():
-        if (path / METADATA).is_file():
-            return _from_folder(path)
-        if (path / "model" / METADATA).is_file():
-            return _from_folder(path / "model")
-        raise ConfigError(f"The folder {path} is not a model package (no {METADATA}) or a finished run's folder.",
-                          field="model")
-    if path.is_file():
-        if path.name == METADATA:
-            return _from_folder(path.parent)
-        if path.suffix == ".pt":
-            return _from_weights(path)
-        raise ConfigError(f"{path} is not a model: give a run, a model package folder or a .pt file.", field="model")
-    from cardgrader.training.store import RunStore
-
-    try:
-        record = RunStore().resolve(str(ref))
-    except ConfigError:
-        raise ConfigError(f"No run, model package or weights file matches {str(ref)!r}; `cardgrader runs list` "
-                          "shows the runs.", field="model") from None
-    package = Path(record.folder) / "model"
-    if not (package / METADATA).is_file():
-        raise ConfigError(f"Run '{record.name}' ({record.id}) has no model package yet (it is {record.status}); "
-                          "a run leaves one when it finishes.", field="model")
-    return _from_folder(package)

@@ -23,7 +23,7 @@ import numpy as np
 
 from cardgrader import paths
 from cardgrader.errors import ConfigError
-from cardgrader.models.package import ModelPackage, resolve_model
+from cardgrader.models import ModelPackage, resolve_model
 from cardgrader.photometric.capture import load_capture, read_image
 from cardgrader.photometric.matching import match, support
 from cardgrader.photometric.pipeline import Analysis, analyse_capture

@@ -81,3 +81,25 @@ def write_package(run_dir: Path, run_id: str, config: TrainingConfig, dataset: d
     }
     (package / METADATA).write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
     return package
+
+
+def write_imported_package(folder: Path, name: str, arch: str, task: str, side: str, classes: list[str],
+                           imgsz: int, source: str) -> Path:
+    """Describe a `.pt` imported from elsewhere (already copied to `folder/best.pt`) in the same format."""
+    info = {
+        "format": PACKAGE_FORMAT,
+        "run": None,
+        "name": name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "weights": WEIGHTS,
+        "arch": arch,
+        "task": task,
+        "side": side,
+        "classes": list(classes),
+        "imgsz": imgsz,
+        "imported_from": source,
+        "metrics": {},
+        "versions": versions(),
+    }
+    (folder / METADATA).write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+    return folder
