@@ -1,14 +1,21 @@
 """Running a trained model on images; results come back as plain dataclasses, never tensors.
 
 Ultralytics is imported only here and only when a model is loaded, after the environment is switched
-offline (`configure_environment`), so predicting never tries a download.
+offline (`configure_environment`), so predicting never tries a download. Every model the app runs is
+loaded by `load_yolo`: a `.pt` is checked before anything unpickles it; an exported `.onnx` holds no code
+and runs on onnxruntime.
+
+For the GUI: keep one `Predictor`, call `predict_image(path, conf=ALL_CONF)` from a worker thread, and
+re-filter the returned `Prediction` with `above(conf)` as the confidence slider moves (detections at a
+higher threshold are exactly the low-threshold ones above it: NMS keeps the stronger of two boxes).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -16,7 +23,11 @@ import numpy as np
 
 from cardgrader.errors import ConfigError, DataError
 from cardgrader.models.package import ModelPackage
+from cardgrader.training.config import DEVICE_PATTERN
 from cardgrader.training.safe_weights import check_weights_file
+
+DEFAULT_CONF = 0.25
+ALL_CONF = 0.01  # "every detection worth showing": predict once at this, filter afterwards
 
 
 @dataclass
@@ -33,9 +44,86 @@ class Detection:
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
+    def to_record(self) -> dict[str, Any]:
+        """The shape `predict --json` prints (DESIGN.md): class, class_id, confidence, box, polygon | corners."""
+        record: dict[str, Any] = {"class": self.class_name, "class_id": self.class_id,
+                                  "confidence": round(self.confidence, 4), "box": self.box}
+        if self.polygon is not None:
+            record["polygon"] = self.polygon
+        if self.corners is not None:
+            record["corners"] = self.corners
+        return record
 
-def load_yolo(weights: str | Path):
-    """An Ultralytics model from a weights file, loaded offline.
+
+def above(detections: Iterable[Detection], conf: float) -> list[Detection]:
+    """The detections at or above a confidence threshold, in their order."""
+    return [d for d in detections if d.confidence >= conf]
+
+
+@dataclass
+class Prediction:
+    """What a model found in one image, and the image's size in pixels."""
+
+    image: str  # the file, or "" for an array
+    width: int
+    height: int
+    detections: list[Detection] = field(default_factory=list)
+    conf: float = DEFAULT_CONF  # the threshold it was predicted at
+
+    def above(self, conf: float) -> list[Detection]:
+        return above(self.detections, conf)
+
+    def to_record(self, overlay: str | Path | None = None) -> dict[str, Any]:
+        record: dict[str, Any] = {"image": self.image, "width": self.width, "height": self.height,
+                                  "detections": [d.to_record() for d in self.detections]}
+        if overlay is not None:
+            record["overlay"] = str(overlay)
+        return record
+
+
+def check_conf(conf: float) -> float:
+    if not isinstance(conf, (int, float)) or not 0.0 <= conf <= 1.0:
+        raise ConfigError(f"The confidence threshold must be from 0 to 1; got {conf}.", field="conf")
+    return float(conf)
+
+
+def check_device(device: str | None) -> str | None:
+    """The Ultralytics device for what the user asked (None: Ultralytics chooses); a sentence when the
+    device is not one cardgrader knows or does not exist on this computer."""
+    if device is None or device == "auto":
+        return None
+    device = str(device).strip().lower()
+    if not DEVICE_PATTERN.match(device):
+        raise ConfigError(f"--device must be auto, cpu, mps, cuda, cuda:N or GPU numbers like 0 or 0,1; got {device!r}.",
+                          field="device")
+    if device != "cpu":
+        from cardgrader.training.preflight import _devices, missing_device
+
+        problem = missing_device(device, _devices())
+        if problem:
+            raise ConfigError(problem.replace("Config field 'device': ", "--device: "), field="device")
+    return device
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """An image file as 8-bit BGR (EXIF orientation applied); a sentence naming it when it cannot be read."""
+    import cv2
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"The image {path} does not exist.")
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)  # not cv2.imread: it fails on non-ASCII paths on Windows
+    except OSError as exc:
+        raise DataError(f"The image {path} cannot be read ({exc.strerror or exc}).") from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None or image.size == 0:
+        raise DataError(f"The image {path} cannot be read: it is damaged or not an image.")
+    return image
+
+
+def load_yolo(weights: str | Path, task: str | None = None):
+    """An Ultralytics model from a weights file (`.pt`, or an exported `.onnx`), loaded offline.
 
     Ultralytics binds its log handler to whatever stdout is at import time and greets a fresh config
     dir there; importing it with stdout pointed at stderr keeps `--json` output pure JSON.
@@ -43,25 +131,25 @@ def load_yolo(weights: str | Path):
     from cardgrader.training.offline import configure_environment, patch_ultralytics_offline
 
     configure_environment()
-    check_weights_file(weights)  # before anything unpickles it
+    exported = Path(weights).suffix.lower() == ".onnx"
+    if not exported:
+        check_weights_file(weights)  # before anything unpickles it (an .onnx is data, never unpickled)
     with contextlib.redirect_stdout(sys.stderr):
         from ultralytics import YOLO
 
         patch_ultralytics_offline()
 
         try:
-            return YOLO(str(weights))
+            return YOLO(str(weights), task=task) if exported else YOLO(str(weights))
         except Exception as exc:  # noqa: BLE001 - a damaged or foreign file must end in a sentence
             raise ConfigError(f"The weights file {weights} cannot be loaded as a YOLO model "
                               f"({type(exc).__name__}: {exc}).", field="model") from None
 
 
-def _as_bgr(image: Any) -> Any:
-    """Paths pass through; arrays become 8-bit BGR, which Ultralytics expects."""
+def _as_bgr(image: Any) -> np.ndarray:
+    """Paths are read; arrays become 8-bit BGR, which Ultralytics expects."""
     if isinstance(image, (str, Path)):
-        if not Path(image).is_file():
-            raise DataError(f"The image {image} does not exist.")
-        return str(image)
+        return read_image(image)
     array = np.asarray(image)
     if array.dtype != np.uint8:
         top = 65535.0 if array.dtype == np.uint16 else (255.0 if array.max(initial=0) > 1.0 else 1.0)
@@ -96,29 +184,61 @@ def _detections(result, classes: Sequence[str]) -> list[Detection]:
 
 
 class Predictor:
-    """Keeps one loaded model for repeated calls (the GUI predicts many times with the same model)."""
+    """Keeps one loaded model for repeated calls (the GUI predicts many times with the same model).
+
+    Safe to call from a worker thread; calls from several threads take turns (one model, one predictor).
+    """
 
     def __init__(self, package: ModelPackage, device: str | None = None):
         self.package = package
-        self.device = device
-        self._model = load_yolo(package.weights)
+        self.device = check_device(device)
+        self.exported = package.weights.suffix.lower() == ".onnx"
+        self._model = load_yolo(package.weights, task=package.arch)
+        self._lock = threading.Lock()
 
-    def predict(self, images: Iterable[Any], conf: float = 0.25, imgsz: int | None = None) -> list[list[Detection]]:
-        """Detections per image; `images` are paths or arrays (gray, or BGR as OpenCV reads them)."""
-        if not 0.0 <= conf <= 1.0:
-            raise ConfigError(f"The confidence threshold must be from 0 to 1; got {conf}.", field="conf")
-        sources = [_as_bgr(i) for i in images]
-        if not sources:
-            return []
-        kwargs: dict[str, Any] = {"conf": conf, "imgsz": imgsz or self.package.imgsz, "verbose": False}
+    def image_size(self, imgsz: int | None = None) -> int:
+        """The input size a call with `imgsz` runs at (the package's when None); a sentence when it cannot."""
+        if imgsz is None:
+            return self.package.imgsz
+        if not isinstance(imgsz, int) or not 32 <= imgsz <= 8192:
+            raise ConfigError(f"The image size must be a whole number of pixels from 32 to 8192; got {imgsz}.",
+                              field="imgsz")
+        if self.exported and imgsz != self.package.imgsz:
+            raise ConfigError(f"{self.package.weights.name} was exported for {self.package.imgsz} px images; "
+                              f"--imgsz {imgsz} needs another export (or leave --imgsz out).", field="imgsz")
+        return imgsz
+
+    def _run(self, arrays: list[np.ndarray], conf: float, imgsz: int) -> list[list[Detection]]:
+        kwargs: dict[str, Any] = {"conf": conf, "imgsz": imgsz, "verbose": False}
         if self.device:
             kwargs["device"] = self.device
-        with contextlib.redirect_stdout(sys.stderr):
-            results = self._model.predict(sources, **kwargs)
+        with self._lock, contextlib.redirect_stdout(sys.stderr):
+            results = self._model.predict(arrays, **kwargs)
         return [_detections(r, self.package.classes) for r in results]
 
+    def predict(self, images: Iterable[Any], conf: float = DEFAULT_CONF,
+                imgsz: int | None = None) -> list[list[Detection]]:
+        """Detections per image; `images` are paths or arrays (gray, or BGR as OpenCV reads them)."""
+        conf = check_conf(conf)
+        size = self.image_size(imgsz)
+        arrays = [_as_bgr(i) for i in images]
+        return self._run(arrays, conf, size) if arrays else []
 
-def predict(package: ModelPackage, images: Iterable[Any], conf: float = 0.25, imgsz: int | None = None,
+    def predict_image(self, image: str | Path | np.ndarray, conf: float = DEFAULT_CONF,
+                      imgsz: int | None = None) -> Prediction:
+        """One image (a path, or a BGR/gray array) → a Prediction with its size and detections.
+
+        Give `conf=ALL_CONF` to get every detection once and filter with `Prediction.above(conf)` later.
+        """
+        conf = check_conf(conf)
+        size = self.image_size(imgsz)
+        array = _as_bgr(image)
+        detections = self._run([array], conf, size)[0]
+        name = str(image) if isinstance(image, (str, Path)) else ""
+        return Prediction(name, int(array.shape[1]), int(array.shape[0]), detections, conf)
+
+
+def predict(package: ModelPackage, images: Iterable[Any], conf: float = DEFAULT_CONF, imgsz: int | None = None,
             device: str | None = None) -> list[list[Detection]]:
     """One-off prediction: load the package's model and run it on `images`."""
     return Predictor(package, device).predict(images, conf=conf, imgsz=imgsz)
