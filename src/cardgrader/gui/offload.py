@@ -18,21 +18,27 @@ def validation_report(model: str, folder: str, method: str) -> tuple[dict, str]:
     return result.report, str(result.folder)
 
 
-def _child(function, args, conn) -> None:
+def _child(function, args, conn, reports: bool) -> None:
     try:
-        conn.send(("ok", function(*args)))
+        if reports:  # the function streams plain values back as it goes
+            conn.send(("ok", function(*args, report=lambda value: conn.send(("report", value)))))
+        else:
+            conn.send(("ok", function(*args)))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as a value
         conn.send(("error", exc))
     finally:
         conn.close()
 
 
-def run_in_process(function, *args, cancel: threading.Event | None = None, poll: float = 0.1):
+def run_in_process(function, *args, cancel: threading.Event | None = None, report=None, poll: float = 0.1):
     """Call `function(*args)` in a spawned process and return its result (its exception is re-raised);
-    setting `cancel` ends the process, and a process that dies (out of memory, a crash) is reported."""
+    setting `cancel` ends the process, and a process that dies (out of memory, a crash) is reported.
+
+    With `report`, the function is called as `function(*args, report=...)` and every plain value it
+    reports is handed to `report(value)` here, on the calling thread, as it arrives."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(function, args, send), daemon=True)
+    process = context.Process(target=_child, args=(function, args, send, report is not None), daemon=True)
     process.start()
     send.close()
     try:
@@ -45,6 +51,9 @@ def run_in_process(function, *args, cancel: threading.Event | None = None, poll:
                     kind, value = receive.recv()
                 except EOFError:
                     kind, value = "died", None
+                if kind == "report":
+                    report(value)
+                    continue
                 if kind == "ok":
                     return value
                 if kind == "error":
