@@ -19,6 +19,9 @@ COMMANDS = (
     "cardgrader.commands.doctor",
     "cardgrader.commands.train",
     "cardgrader.commands.models",
+    "cardgrader.commands.predict",
+    "cardgrader.commands.export",
+    "cardgrader.commands.evaluate",
     "cardgrader.commands.data",
     "cardgrader.commands.ps",
 )
