@@ -23,8 +23,8 @@ from cardgrader.gui.settings import Settings
 from cardgrader.gui.tasks import BackgroundTask
 
 log = logging.getLogger("cardgrader.gui")
-PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("photometric", "Photometric"),
-          ("settings", "Settings"))
+PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("models", "Models"),
+          ("predict", "Predict"), ("photometric", "Photometric"), ("settings", "Settings"))
 MESSAGE_SECONDS = 10
 
 try:
@@ -100,11 +100,12 @@ class MainWindow(ctk.CTk, _DND_BASE):
     # Panels are built when first needed: only the visible one before the window first shows.
     def panel(self, key: str):
         if key not in self.panels:
-            from cardgrader.gui.panels import data, model, photometric, runs, settings, train
+            from cardgrader.gui.panels import data, model, models, photometric, predict, runs, settings, train
 
             factory = {"data": data.DataPanel, "model": model.ModelPanel, "train": train.TrainPanel,
                        "runs": runs.RunsPanel, "photometric": photometric.PhotometricPanel,
-                       "settings": settings.SettingsPanel}[key]
+                       "settings": settings.SettingsPanel, "models": models.ModelsPanel,
+                       "predict": predict.PredictPanel}[key]
             self.panels[key] = factory(self.content, self)
             if key == "model":
                 self.panels[key].on_change(lambda: self.data_panel.model_changed())
