@@ -25,6 +25,17 @@ REDRAW_MS = 40  # slider moves are gathered: one redraw per pause, not one per p
 ZOOMS = {"fit": "Fit", "full": "100 %"}
 
 
+def scaled(detection, scale: float):
+    """A detection in the pixels of the photo resized by `scale`."""
+    from dataclasses import replace
+
+    def points(values):
+        return None if values is None else [[x * scale, y * scale] for x, y in values]
+
+    return replace(detection, box=[v * scale for v in detection.box], polygon=points(detection.polygon),
+                   corners=points(detection.corners))
+
+
 def photos_in(paths: list[str]) -> tuple[list[str], list[str]]:
     """The image files among dropped files and folders (folders are searched), and what was left out."""
     from cardgrader.data.layout import is_image, list_images
@@ -59,6 +70,7 @@ class PredictPanel(ctk.CTkFrame):
         self.drawn = 0  # detections in the overlay on screen
         self._rows: dict[str, ctk.CTkButton] = {}
         self._base: tuple[str, object] | None = None  # (photo, RGB array) of the photo in the viewer
+        self._fit_cache: tuple | None = None  # (photo, size, RGB array) of it resized to fit the view
         self._redraw_job = None
         self._picture = None
         self.grid_columnconfigure(0, weight=1)
@@ -144,6 +156,8 @@ class PredictPanel(ctk.CTkFrame):
         self.canvas.bind("<Shift-Button-4>", lambda _e: self.canvas.xview_scroll(-3, "units"))
         self.canvas.bind("<Shift-Button-5>", lambda _e: self.canvas.xview_scroll(3, "units"))
         self.canvas.bind("<MouseWheel>", lambda e: self.canvas.yview_scroll(-1 if e.delta > 0 else 1, "units"))
+        self.canvas.bind("<ButtonPress-1>", lambda e: self.canvas.scan_mark(e.x, e.y))  # drag to pan at 100 %
+        self.canvas.bind("<B1-Motion>", lambda e: self.canvas.scan_dragto(e.x, e.y, gain=1))
         self.legend = ctk.CTkFrame(viewer, fg_color="transparent", height=24)
         self.legend.grid(row=3, column=0, columnspan=2, sticky="ew", padx=12, pady=(0, 8))
         self.after(10, self._draw_empty)
@@ -235,7 +249,7 @@ class PredictPanel(ctk.CTkFrame):
         prediction = PredictionSet(label, photos, conf=conf)
         self.prediction = prediction
         self._list_photos()
-        self.current, self._base = None, None
+        self.current, self._base, self._fit_cache = None, None, None
         self._draw_empty("Loading the model…")
         package, results = self.packages[label], queue.Queue()
 
@@ -405,34 +419,48 @@ class PredictPanel(ctk.CTkFrame):
         except UserError as exc:
             self._draw_empty(str(exc), error=True)
             return
-        from cardgrader.models.overlay import MIN_OVERLAY_SIDE, draw_overlay
+        from cardgrader.models.overlay import draw_overlay
 
         shown = result.shown(self.prediction.conf)
-        width, height = max(self.canvas.winfo_width(), 50), max(self.canvas.winfo_height(), 50)
-        fit = self.zoom.value == "fit"
-        small = fit and max(base.shape[1] / width, base.shape[0] / height) < 1  # drawn enlarged: crisp labels
-        picture = Image.fromarray(draw_overlay(base, shown, min_side=MIN_OVERLAY_SIDE if small else 0))
         self.canvas.delete("all")
-        if fit:
-            scale = min(width / picture.width, height / picture.height)
-            size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-            picture = picture.resize(size, Image.LANCZOS if scale < 1 else Image.BILINEAR)
+        if self.zoom.value == "fit":
+            self._scrollbars(False)
+            width, height = max(self.canvas.winfo_width(), 50), max(self.canvas.winfo_height(), 50)
+            fitted, scale = self._fitted(result.image, base, width, height)
+            picture = Image.fromarray(draw_overlay(fitted, [scaled(d, scale) for d in shown]))
             self._picture = ImageTk.PhotoImage(picture)
             self.canvas.create_image(width // 2, height // 2, image=self._picture, anchor="center")
             self.canvas.configure(scrollregion=(0, 0, width, height))
             self.canvas.xview_moveto(0)
             self.canvas.yview_moveto(0)
         else:
-            self._picture = ImageTk.PhotoImage(picture)
+            self._scrollbars(True)
+            self._picture = ImageTk.PhotoImage(Image.fromarray(draw_overlay(base, shown)))
             self.canvas.create_image(0, 0, image=self._picture, anchor="nw")
-            self.canvas.configure(scrollregion=(0, 0, picture.width, picture.height))
+            self.canvas.configure(scrollregion=(0, 0, base.shape[1], base.shape[0]))
         self.draws += 1
         self.drawn = len(shown)
         self.count_label.configure(text=f"{len(shown)} of {len(result.detections)} detections · "
                                         f"{result.width}×{result.height} px")
         self._legend(shown)
 
-    def _legend(self, shown: list[dict] | None) -> None:
+    def _fitted(self, photo: str, base, width: int, height: int):
+        """The photo resized to fit the view (kept while neither changes), and the scale it was resized by:
+        drawing on it instead of the full photo keeps a slider move quick on a 12-megapixel photo."""
+        import cv2
+
+        scale = min(width / base.shape[1], height / base.shape[0])
+        size = (max(1, round(base.shape[1] * scale)), max(1, round(base.shape[0] * scale)))
+        if self._fit_cache is None or self._fit_cache[:2] != (photo, size):
+            shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+            self._fit_cache = (photo, size, cv2.resize(base, size, interpolation=shrink))
+        return self._fit_cache[2], scale
+
+    def _scrollbars(self, shown: bool) -> None:
+        for bar in (self.x_scroll, self.y_scroll):
+            bar.grid() if shown else bar.grid_remove()
+
+    def _legend(self, shown: list | None) -> None:
         """One swatch per class in its overlay colour, with how many of it are drawn."""
         for child in self.legend.winfo_children():
             child.destroy()
