@@ -98,8 +98,23 @@ def test_predict_accepts_the_exported_onnx_and_finds_what_the_pt_finds(card_mode
         assert [d["class"] for d in record["detections"]] == [d.class_name for d in detections]
         for got, want in zip(record["detections"], detections):
             assert np.allclose(got["box"], want.box, atol=0.5) and abs(got["confidence"] - want.confidence) < 0.001
-    wrong_size = cli("predict", detect_onnx, photos[0], "--out", tmp_path / "out2", "--imgsz", 128)
-    assert wrong_size.returncode == 2 and "was exported for 96 px images" in wrong_size.stderr
+    other_size = cli("predict", detect_onnx, photos[0], "--out", tmp_path / "out2", "--imgsz", 128, "--json")
+    assert other_size.returncode == 0, other_size.stderr  # exported with dynamic input sizes
+
+
+def test_an_onnx_fixed_to_one_size_refuses_another_imgsz_in_one_sentence(card_models, tmp_path):
+    from cardgrader.models.predict import load_yolo
+
+    model = card_models("detect")
+    weights = tmp_path / "fixed.pt"
+    shutil.copyfile(model.package / "best.pt", weights)
+    fixed = Path(load_yolo(weights).export(format="onnx", imgsz=96, dynamic=False))
+    photo = sorted((model.data.parent / "images" / "val").iterdir())[0]
+    assert cli("predict", fixed, photo, "--out", tmp_path / "ok", "--conf", 0.005).returncode == 0
+    wrong_size = cli("predict", fixed, photo, "--out", tmp_path / "out", "--imgsz", 128)
+    assert wrong_size.returncode == 2 and "Traceback" not in wrong_size.stderr
+    assert "cardgrader: fixed.onnx was exported for 96 px images; --imgsz 128 needs another export" in wrong_size.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_torchscript_exports_and_verifies(card_models):

@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("export", parents=[common], help="export a model to ONNX (or TorchScript, OpenVINO) and verify it")
     p.add_argument("model", metavar="MODEL", help="run id or name, model name[@version], package folder or .pt")
     p.add_argument("--format", required=True, metavar="onnx|openvino|torchscript",
-                   help="what to export to (checked by cardgrader.models.export, which knows what works offline)")
+                   help="onnx (runs wherever onnxruntime does), torchscript, or openvino (needs the openvino package)")
     p.add_argument("--out", metavar="PATH",
                    help="the file (or a folder for it); default: beside the model's weights in its package")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -134,7 +134,9 @@ def export_model(package: ModelPackage, fmt: str = "onnx", out: str | Path | Non
         model = load_yolo(weights)
         try:
             with contextlib.redirect_stdout(sys.stderr):
-                produced = Path(model.export(format=fmt, imgsz=package.imgsz, device="cpu", dynamic=False,
+                # dynamic: a portrait photo runs at 640x480 as with the .pt, not padded to 640x640
+                dynamic = fmt != "torchscript"
+                produced = Path(model.export(format=fmt, imgsz=package.imgsz, device="cpu", dynamic=dynamic,
                                              half=False, simplify=True, verbose=False))
         except Exception as exc:  # noqa: BLE001 - the exporter's failure must end in a sentence
             raise DataError(f"Exporting {package.weights} to {fmt} failed ({type(exc).__name__}: "

@@ -54,9 +54,11 @@ def read_onnx(path: str | Path) -> ModelPackage:
     size = _literal(meta.get("imgsz"))
     imgsz = max(size) if isinstance(size, (list, tuple)) and size else int(sibling.get("imgsz") or DEFAULT_IMGSZ)
     arch = meta.get("task") or sibling.get("arch") or "detect"
+    args = _literal(meta.get("args"))
+    dynamic = bool(args.get("dynamic")) if isinstance(args, dict) else False  # any input size, or only imgsz
     return ModelPackage(weights=path, arch=str(arch), classes=classes, imgsz=int(imgsz), task=sibling.get("task"),
                         name=str(sibling.get("name") or path.stem), run_id=sibling.get("run"), folder=None,
-                        metadata={"exported": True, **({"package": sibling} if sibling else {})})
+                        metadata={"exported": True, "dynamic": dynamic, **({"package": sibling} if sibling else {})})
 
 
 def resolve_predict_model(ref: str | Path) -> ModelPackage:

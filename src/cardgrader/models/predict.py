@@ -195,6 +195,7 @@ class Predictor:
         self.exported = package.weights.suffix.lower() == ".onnx"
         self._model = load_yolo(package.weights, task=package.arch)
         self._lock = threading.Lock()
+        self._runtime_tuned = not self.exported
 
     def image_size(self, imgsz: int | None = None) -> int:
         """The input size a call with `imgsz` runs at (the package's when None); a sentence when it cannot."""
@@ -203,7 +204,7 @@ class Predictor:
         if not isinstance(imgsz, int) or not 32 <= imgsz <= 8192:
             raise ConfigError(f"The image size must be a whole number of pixels from 32 to 8192; got {imgsz}.",
                               field="imgsz")
-        if self.exported and imgsz != self.package.imgsz:
+        if self.exported and not self.package.metadata.get("dynamic") and imgsz != self.package.imgsz:
             raise ConfigError(f"{self.package.weights.name} was exported for {self.package.imgsz} px images; "
                               f"--imgsz {imgsz} needs another export (or leave --imgsz out).", field="imgsz")
         return imgsz
@@ -214,7 +215,28 @@ class Predictor:
             kwargs["device"] = self.device
         with self._lock, contextlib.redirect_stdout(sys.stderr):
             results = self._model.predict(arrays, **kwargs)
+            if not self._runtime_tuned:  # Ultralytics builds its ONNX session on the first call
+                self._runtime_tuned = True
+                self._onnx_without_spinning()
         return [_detections(r, self.package.classes) for r in results]
+
+    def _onnx_without_spinning(self) -> None:
+        """Rebuild Ultralytics' onnxruntime session with the same providers but idle worker threads that sleep.
+
+        onnxruntime's threads spin while they wait by default. On a desktop CPU shared with the GUI or other
+        jobs that costs more than it saves: on a busy 2-core machine, yolo11n at 640 px took 153 ms per photo
+        spinning and 86 ms not (bench/predict_speed.py measures it). GPU sessions are left as they are.
+        """
+        backend = getattr(getattr(getattr(self._model, "predictor", None), "model", None), "backend", None)
+        session = getattr(backend, "session", None)
+        if session is None or getattr(backend, "use_io_binding", False):
+            return
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        backend.session = onnxruntime.InferenceSession(str(self.package.weights), options,
+                                                       providers=session.get_providers())
 
     def predict(self, images: Iterable[Any], conf: float = DEFAULT_CONF,
                 imgsz: int | None = None) -> list[list[Detection]]:
