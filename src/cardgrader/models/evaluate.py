@@ -4,7 +4,7 @@
 data.yaml) or its data.yaml. The chosen split is staged — images hard-linked (or copied), labels copied —
 into a folder under the app's `evaluations/`, because Ultralytics writes label caches beside the labels
 (and re-saves damaged JPEGs): the dataset folder itself is only read. Each model's outputs (its
-confusion matrix, `evaluation.json`) go to `evaluations/<time>-<dataset>-<split>/<model>/`.
+confusion matrix, `evaluation.json`) go to `evaluations/<time>-<dataset>-<split>-<random>/<model>/`.
 
 Metrics follow the event vocabulary: precision, recall, mAP50, mAP50_95 (mask metrics for segmentation,
 with the box metrics as box_*), overall and per class.
@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -250,12 +251,8 @@ def evaluate(packages: Sequence[ModelPackage], data: str | Path, split: str = "t
         check_fits(package, chosen)
     dataset_name = chosen.data.parent.name if chosen.data.name == "data.yaml" else chosen.data.stem
     base = paths.home() / "evaluations"
-    folder = base / f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(dataset_name)}-{split}"
-    n = 2
-    while folder.exists():
-        folder = base / f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(dataset_name)}-{split}-{n}"
-        n += 1
-    folder.mkdir(parents=True)
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(dataset_name)}-{split}-", dir=base))
     data_yaml = stage(chosen, folder)
     results, used = [], set()
     for k, package in enumerate(packages):
