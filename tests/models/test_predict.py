@@ -103,11 +103,18 @@ def test_an_output_folder_inside_a_source_folder_is_refused_before_anything_is_w
     model = card_models("detect")
     folder, good, _bad = photo_folder(model, tmp_path)
     before = tree_digest(folder)
-    for out, source in ((folder / "out", folder), (folder, good[0]), (folder / "binder 2", good[2])):
+    cases = ((folder / "out", folder, "is inside the source folder"), (folder, good[0], "the overlays would sit beside"),
+             (folder / "binder 2", good[2], "the overlays would sit beside"),
+             (folder / "binder 2", folder, "is inside the source folder"))
+    for out, source, message in cases:
         result = cli("predict", model.package, source, "--out", out)
         assert result.returncode == 2, result.stderr
-        assert "only read" in one_sentence(result.stderr) or "source folder" in result.stderr
+        assert message in one_sentence(result.stderr)
     assert tree_digest(folder) == before
+    # A photo named on its own: its folder is not a source, so a folder of the outputs' own beside it is fine.
+    beside = cli("predict", model.package, good[0], "--out", folder / "predictions", "--conf", 0.5)
+    assert beside.returncode == 0, beside.stderr
+    assert (folder / "predictions" / good[0].name.replace(".jpg", ".overlay.jpg")).is_file()
 
 
 def test_bad_inputs_end_in_one_sentence(card_models, tmp_path):

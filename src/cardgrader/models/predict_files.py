@@ -1,8 +1,9 @@
 """`cardgrader predict` on files: find the photos, plan where each one's overlay and record go, then read,
 predict and write them one at a time so memory stays flat however many photos there are.
 
-Source folders are read, never written: an output folder inside one, or any output that would land in
-one, is refused before anything is written. An image that cannot be read is reported by name and the
+Source folders are read, never written: an output folder inside one (or, for a photo named on its own,
+its folder itself), or any output that would land in one or over a photo, is refused before anything is
+written. An image that cannot be read is reported by name and the
 rest carry on.
 """
 
@@ -45,24 +46,27 @@ def plan(sources: Sequence[str | Path], out: str | Path) -> list[ImageJob]:
     """One job per photo under `sources` (files or folders), with output names unique within `out`."""
     out = Path(out)
     found: list[tuple[Path, Path]] = []  # (image, path relative to what the user named)
-    read_folders: list[Path] = []
+    folders: list[Path] = []  # folders named as sources: nothing is ever written inside them
     for source in map(Path, sources):
         if source.is_dir():
-            read_folders.append(source)
+            folders.append(source)
             found += [(image, image.relative_to(source)) for image in _walk(source)]
         elif source.is_file():
-            read_folders.append(source.parent)
             found.append((source, Path(source.name)))
+            if out.resolve() == source.parent.resolve():
+                raise ConfigError(f"--out {out} is the folder of {source.name}; the overlays would sit beside the "
+                                  "photo. Choose an output folder of their own.", field="out")
         else:
             raise DataError(f"The source {source} does not exist.")
     if not found:
         kinds = ", ".join(sorted(IMAGE_SUFFIXES))
         raise DataError(f"No images in {', '.join(str(s) for s in sources)} (looked for {kinds} files, "
                         "in sub-folders too).")
-    for folder in read_folders:
+    for folder in folders:
         if is_inside(out, folder):
             raise ConfigError(f"--out {out} is inside the source folder {folder}, which is only read; "
                               "choose an output folder outside it.", field="out")
+    originals = {image.resolve() for image, _relative in found}
     jobs, used = [], set()
     for image, relative in found:
         stem = relative.with_suffix("")
@@ -75,8 +79,8 @@ def plan(sources: Sequence[str | Path], out: str | Path) -> list[ImageJob]:
         job = ImageJob(image, out / candidate.parent / f"{candidate.name}.overlay{kind}",
                        out / candidate.parent / f"{candidate.name}.json")
         for target in (job.overlay, job.record):
-            if any(is_inside(target, folder) for folder in read_folders):
-                raise ConfigError(f"Writing {target} would put a file into the source folder it was read from; "
+            if target.resolve() in originals or any(is_inside(target, folder) for folder in folders):
+                raise ConfigError(f"Writing {target} would put a file into a source folder or over a photo; "
                                   "choose an output folder outside the sources.", field="out")
         jobs.append(job)
     return jobs
