@@ -19,6 +19,7 @@ COMMANDS = (
     "cardgrader.commands.doctor",
     "cardgrader.commands.train",
     "cardgrader.commands.models",
+    "cardgrader.commands.grading",
     "cardgrader.commands.predict",
     "cardgrader.commands.export",
     "cardgrader.commands.evaluate",

@@ -181,3 +181,20 @@ def test_models_import_refuses_a_trapped_file(traps, home):
     assert result.returncode == 2, result.stderr
     assert "posix.system" in result.stderr and "Traceback" not in result.stderr
     assert not (home / "models" / "imported").exists() or not any((home / "models" / "imported").iterdir())
+
+
+def test_predict_export_center_and_grade_refuse_a_trapped_model(traps, tmp_path, home):
+    import cv2
+    import numpy as np
+
+    files, _marker = traps
+    (tmp_path / "photos").mkdir()
+    photo = tmp_path / "photos" / "card.png"
+    cv2.imwrite(str(photo), np.full((96, 64, 3), 200, np.uint8))
+    for argv in (["predict", files["system"], photo, "--out", tmp_path / "out"],
+                 ["export", files["exec"], "--format", "onnx"],
+                 ["center", files["system"], photo],
+                 ["grade", "--front", photo, "--border", files["exec"], "--out", tmp_path / "reports"]):
+        result = cli(*argv)
+        assert result.returncode == 2, (argv, result.stderr)
+        assert "was refused" in result.stderr and "Traceback" not in result.stderr, (argv, result.stderr)
