@@ -6,7 +6,9 @@ through `EngineBridge` (a queue drained with after()), background jobs through `
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 import shutil
 import sys
 import threading
@@ -26,6 +28,9 @@ log = logging.getLogger("cardgrader.gui")
 PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("models", "Models"),
           ("predict", "Predict"), ("photometric", "Photometric"), ("settings", "Settings"))
 MESSAGE_SECONDS = 10
+STARTUP_DELAY_MS = 150  # after the first map: time for the first frame to be drawn
+STARTUP_FALLBACK_MS = 2000  # a window that is never mapped (withdrawn) still gets its panels and engine
+DEMO_FALLBACK_MS = 5000
 
 try:
     from tkinterdnd2 import TkinterDnD
@@ -37,7 +42,7 @@ except Exception:  # noqa: BLE001 - the app works without drag and drop (Browse 
 
 
 class MainWindow(ctk.CTk, _DND_BASE):
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, first_panel: str | None = None):
         self.settings = settings or Settings()
         ctk.set_appearance_mode(self.settings.get("theme"))
         ctk.set_default_color_theme("blue")
@@ -72,10 +77,13 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self.status_line.grid(row=1, column=1, sticky="ew", padx=18, pady=(0, 8))
 
         self.panels: dict = {}
-        first = self.settings.get("last_panel")
+        first = first_panel or self.settings.get("last_panel")
         self.show_panel(first if first in dict(PANELS) else "data")
         self.protocol("WM_DELETE_WINDOW", self.on_close)
-        self.after(200, self._after_startup)
+        # The rest waits until the window has shown (a fixed timer could fire before the first map when
+        # building the first panel ran long, and then the window would wait for every other panel).
+        self._startup_jobs = [self.after(STARTUP_FALLBACK_MS, self._after_startup)]
+        self.bind("<Map>", self._first_map, add="+")
 
     # ---- layout --------------------------------------------------------------------------------------
     def _build_sidebar(self) -> None:
@@ -100,12 +108,10 @@ class MainWindow(ctk.CTk, _DND_BASE):
     # Panels are built when first needed: only the visible one before the window first shows.
     def panel(self, key: str):
         if key not in self.panels:
-            from cardgrader.gui.panels import data, model, models, photometric, predict, runs, settings, train
-
-            factory = {"data": data.DataPanel, "model": model.ModelPanel, "train": train.TrainPanel,
-                       "runs": runs.RunsPanel, "photometric": photometric.PhotometricPanel,
-                       "settings": settings.SettingsPanel, "models": models.ModelsPanel,
-                       "predict": predict.PredictPanel}[key]
+            # Panel `key` is the class <Key>Panel in gui/panels/<key>.py; only its module is imported, so
+            # the other panels' imports stay off the start-up path.
+            module = importlib.import_module(f"cardgrader.gui.panels.{key}")
+            factory = getattr(module, f"{key.capitalize()}Panel")
             self.panels[key] = factory(self.content, self)
             if key == "model":
                 self.panels[key].on_change(lambda: self.data_panel.model_changed())
@@ -138,11 +144,21 @@ class MainWindow(ctk.CTk, _DND_BASE):
         if key == "train" and self.started:
             self.train_panel.ensure_charts()
 
+    def _first_map(self, _event=None) -> None:
+        if not self.started and len(self._startup_jobs) == 1:
+            self._startup_jobs.append(self.after(STARTUP_DELAY_MS, self._after_startup))
+
     def _after_startup(self) -> None:
         """Work that must not delay the first window: the other panels, the engine, the charts."""
+        if self.started:
+            return
+        for job in self._startup_jobs:
+            self.after_cancel(job)
         self.started = True
         for key, _label in PANELS:
-            self.panel(key)
+            panel = self.panel(key)
+            if hasattr(panel, "finish_building"):  # parts a panel left out of the first frame
+                panel.finish_building()
         self.bridge.engine  # noqa: B018 - creates the engine and starts draining its events
         self.train_panel.ensure_charts()
         if self.current_panel == "runs":
@@ -319,29 +335,46 @@ def run(demo: bool = False, stats: str | None = None, screenshot: str | None = N
     launched = _process_start_time()
     sys.setswitchinterval(0.001)  # hand the GIL back to the Tk thread promptly when a worker holds it
     try:
-        window = MainWindow()
+        window = MainWindow(first_panel="data" if demo else None)  # the demo begins on the Data panel
     except tkinter.TclError as exc:
         raise UserError(f"The app needs a graphical display and found none ({exc}). On a server, use the "
                         "command line (cardgrader --help), or run the app under xvfb-run.") from None
     measure: dict = {}
+    begin_demo = None
+    if demo:
+        from cardgrader.gui.demo import Demo
+
+        begin_demo = Demo(window, measure, stats_path=stats, screenshot_path=screenshot,
+                          exit_after=exit_after_train).begin
 
     def first_map(_event=None) -> None:
         if "startup_seconds" not in measure:
             measure["startup_seconds"] = round(time.time() - launched, 3)
+            if begin_demo is not None:  # the demo's own work (drawing cards) is no part of the app's start
+                window.after(1, begin_demo)
 
     window.bind("<Map>", first_map, add="+")
+    if begin_demo is not None:
+        window.after(DEMO_FALLBACK_MS, begin_demo)  # for a window that is never mapped (begin runs once)
     if demo or stats:
         window.probe = ResponsivenessProbe(window)
-    if demo:
-        from cardgrader.gui.demo import Demo
-
-        Demo(window, measure, stats_path=stats, screenshot_path=screenshot, exit_after=exit_after_train).begin()
     window.mainloop()
     return 0 if measure.get("run_status", "finished") == "finished" else 1
 
 
 def _process_start_time() -> float:
-    """When this process was created (the clock start-up is measured from)."""
+    """When this process was created (the clock start-up is measured from), on the wall clock.
+
+    On Linux from the process's start in clock ticks since boot and the boot-time clock: psutil's
+    create_time() adds that to /proc/stat's boot time, which is whole seconds, so its figure is off by up
+    to a second, by a different amount on every boot."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        since_start = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+        return time.time() - since_start
+    except (OSError, ValueError, IndexError, AttributeError):  # not Linux
+        pass
     try:
         import psutil
 

@@ -56,8 +56,12 @@ class Demo:
         self.stats_path, self.screenshot_path, self.exit_after = stats_path, screenshot_path, exit_after
         self.run_id: str | None = None
         self.started_at = 0.0
+        self.begun = False
 
     def begin(self) -> None:
+        if self.begun:
+            return
+        self.begun = True
         self.window.show_panel("data")
         self.window.bridge_listen(self._on_event)
         BackgroundTask(self.window, lambda report, cancel: ensure_sample_cards(report, cancel),

@@ -39,14 +39,15 @@ class DataPanel(ctk.CTkScrollableFrame):
         ctk.CTkLabel(header, text="Card photos with labels from LabelImg, LabelMe, CVAT, Roboflow or YOLO folders. "
                                   "Your folders are only read, never changed.",
                      text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+        self._judged_for = None
+        self._generation = 0
+        self.stopped = False
+        self._hidden_tabs_built = False
         self._build_drop_zone()
         self._build_summary()
         self._build_tabs()
         self._register_drop_targets()
         self._show_empty_state()
-        self._judged_for = None
-        self._generation = 0
-        self.stopped = False
 
     # ---- layout --------------------------------------------------------------------------------------
     def _build_drop_zone(self) -> None:
@@ -103,7 +104,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.components_label.grid(row=1, column=0, sticky="nw", pady=(4, 0))
 
     def _build_tabs(self) -> None:
-        self.tabs = ctk.CTkTabview(self, height=430)
+        self.tabs = ctk.CTkTabview(self, height=430, command=self.finish_building)
         self.tabs.grid(row=3, column=0, sticky="nsew", padx=6, pady=6)
         for name in ("Report", "Thumbnails", "Classes", "Split"):
             self.tabs.add(name)
@@ -114,6 +115,13 @@ class DataPanel(ctk.CTkScrollableFrame):
         for level in ("error", "warning", "info"):
             self.findings_box.tag_config(level, foreground=theme.pick(theme.SEVERITY[level]))
         self.findings_box.configure(state="disabled")
+
+    def finish_building(self) -> None:
+        """The tabs behind Report, which the first frame does not show: built once the window is up (the
+        app calls this after start-up), or as soon as anything needs them."""
+        if self._hidden_tabs_built:
+            return
+        self._hidden_tabs_built = True
         self.thumb_grid = ctk.CTkScrollableFrame(self.tabs.tab("Thumbnails"), fg_color="transparent")
         self.thumb_grid.grid(row=0, column=0, sticky="nsew")
         classes_tab = self.tabs.tab("Classes")
@@ -354,8 +362,9 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.score_label.configure(text="–", text_color=theme.MUTED)
         self.components_label.configure(text="")
         self._show_findings_text([])
-        for child in self.thumb_grid.winfo_children() + self.class_rows.winfo_children():
-            child.destroy()
+        if self._hidden_tabs_built:
+            for child in self.thumb_grid.winfo_children() + self.class_rows.winfo_children():
+                child.destroy()
 
     # ---- thumbnails ----------------------------------------------------------------------------------
     def _render_thumbnails(self) -> None:
@@ -379,6 +388,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         BackgroundTask(self, job, on_done=self._show_thumbnails).start()
 
     def _show_thumbnails(self, rendered) -> None:
+        self.finish_building()
         for child in self.thumb_grid.winfo_children():
             child.destroy()
         self._thumb_images = []
@@ -403,6 +413,7 @@ class DataPanel(ctk.CTkScrollableFrame):
     def _show_class_rows(self) -> None:
         from cardgrader.data.classmap import ALL_CLASSES
 
+        self.finish_building()
         for child in self.class_rows.winfo_children():
             child.destroy()
         task, border, classes = self._targets()
@@ -445,6 +456,7 @@ class DataPanel(ctk.CTkScrollableFrame):
     def split_settings(self) -> tuple[str, int]:
         from cardgrader.data.split import parse_ratios
 
+        self.finish_building()
         text = ",".join(self.split_entries[k].get().strip() or "0" for k in ("train", "val", "test"))
         parse_ratios(text)
         try:
