@@ -65,6 +65,10 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self.probe = None
         self.preparing: BackgroundTask | None = None
         self.started = False
+        self.run_timings: list = []  # estimate.RunTiming of finished runs, newest first
+        self._timing_cache: dict = {}
+        self._timings_task: BackgroundTask | None = None
+        self._timings_stale = False
 
         self.grid_columnconfigure(1, weight=1)
         self.grid_rowconfigure(0, weight=1)
@@ -160,6 +164,8 @@ class MainWindow(ctk.CTk, _DND_BASE):
             if hasattr(panel, "finish_building"):  # parts a panel left out of the first frame
                 panel.finish_building()
         self.bridge.engine  # noqa: B018 - creates the engine and starts draining its events
+        self.bridge_listen(self._run_ended)
+        self._load_run_timings()
         self.train_panel.ensure_charts()
         if self.current_panel == "runs":
             self.runs_panel.refresh()
@@ -239,8 +245,49 @@ class MainWindow(ctk.CTk, _DND_BASE):
         if self.preparing is not None:
             ready, reason = False, "Preparing the dataset…"
         self.train_panel.set_ready(ready, reason)
+        self.train_panel.set_estimate(self._estimate(config) if data_ok and config is not None else None)
         active = self.bridge._engine.active_run if self.bridge._engine else None
         self.run_badge.configure(text="● training" if active else "")
+
+    # ---- how long a run should take ---------------------------------------------------------------------
+    def _estimate(self, config):
+        """The planned run's expected duration from the finished runs' timings (read off the main thread
+        into `run_timings`; this is arithmetic only)."""
+        from cardgrader.training.estimate import estimate
+
+        train, val = self.data_panel.planned_images()
+        return estimate(config, train, val, self.run_timings, self.model_panel.devices())
+
+    def _load_run_timings(self) -> None:
+        """Read the finished runs' timings on a worker; one read at a time, and a request that comes
+        while one runs is served by reading again once it ends."""
+        from cardgrader.training.estimate import history
+
+        if self._timings_task is not None:
+            self._timings_stale = True
+            return
+        self._timings_stale = False
+        cache = self._timing_cache  # run id → timing: finished runs do not change
+
+        def loaded(timings) -> None:
+            self._timings_task = None
+            self.run_timings = timings
+            if self._timings_stale:
+                self._load_run_timings()
+            self.refresh_start_state()
+
+        def failed(exc, _trace) -> None:  # no history: the estimate stays a rough one
+            self._timings_task = None
+            log.warning("could not read the runs' timings: %s", exc)
+
+        self._timings_task = BackgroundTask(self, lambda _r, _c: history(cache=cache), on_done=loaded,
+                                            on_error=failed).start()
+
+    def _run_ended(self, event: dict) -> None:
+        from cardgrader.training import events
+
+        if event["type"] in events.TERMINAL:
+            self._load_run_timings()
 
     def start_training(self) -> None:
         config = self.model_panel.validate()

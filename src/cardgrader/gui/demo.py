@@ -7,32 +7,19 @@ import json
 import time
 from pathlib import Path
 
-from cardgrader import paths
+from cardgrader.gui import samples
 from cardgrader.gui.tasks import BackgroundTask
 from cardgrader.training import events
 from cardgrader.training.config import TrainingConfig
 
-DEMO_CARDS = 32
-DEMO_SIZE = (240, 320)
 DEMO_CONFIG = dict(arch="detect", task="border", side="both", border="dual", epochs=4, batch=8, imgsz=128,
                    patience=0, workers=0, plots=False, augment="light")
 SETTLE_MS = 2500  # let the last chart redraws land before the screenshot
 
 
-def sample_folder() -> Path:
-    return paths.home() / "samples" / "demo-cards"
-
-
 def ensure_sample_cards(report=None, cancel=None) -> Path:
-    """Generate the demo's sample cards once; later demos reuse them."""
-    from cardgrader.data.sample import generate
-
-    folder = sample_folder()
-    if not (folder / "truth.json").exists():
-        if report:
-            report(None, "Generating sample cards…")
-        generate(folder, count=DEMO_CARDS, seed=11, side="both", size=DEMO_SIZE)
-    return folder
+    """The demo's own small set of sample cards (drawn once; later demos reuse them)."""
+    return samples.ensure(samples.DEMO, report, cancel)
 
 
 def screenshot(window, path: str | Path) -> Path:

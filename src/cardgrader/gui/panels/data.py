@@ -184,13 +184,26 @@ class DataPanel(ctk.CTkScrollableFrame):
             self.add_paths(list(files))
 
     def use_samples(self) -> None:
-        from cardgrader.gui.demo import ensure_sample_cards
+        """Draw the sample cards (once, into the app's data dir), choose the preset that trains a working
+        first model on them, and load them."""
+        from cardgrader.gui import samples
 
+        self.cancel_scan()
         self.sample_button.configure(state="disabled")
-        self._set_progress(None, "Generating sample cards…")
-        BackgroundTask(self, lambda r, c: ensure_sample_cards(r, c),
-                       on_done=lambda folder: (self.sample_button.configure(state="normal"), self.add_paths([str(folder)])),
-                       on_error=self._scan_failed).start()
+        self._set_progress(None, "Drawing sample cards…")
+        self.stopped = False
+        current = self._current_only()
+
+        def drawn(folder) -> None:
+            self.task = None
+            self.sample_button.configure(state="normal")
+            self.app.model_panel.use_preset(samples.FIRST_MODEL_PRESET)
+            self.add_paths([str(folder)])
+
+        self.task = BackgroundTask(self, lambda report, cancel: samples.ensure(samples.FIRST_MODEL, report, cancel),
+                                   on_done=current(drawn), on_error=current(self._scan_failed),
+                                   on_progress=current(self._set_progress)).start()
+        self._notify()
 
     def add_paths(self, new_paths: list[str]) -> None:
         for path in new_paths:
@@ -230,15 +243,21 @@ class DataPanel(ctk.CTkScrollableFrame):
 
         self._set_progress(0.0, "Looking at what you added…")
         self.stopped = False
+        current = self._current_only()
+        self.task = BackgroundTask(self, job, on_done=current(self._scanned), on_error=current(self._scan_failed),
+                                   on_progress=current(self._set_progress)).start()
+        self._notify()
+
+    def _current_only(self):
+        """A wrapper for the callbacks of the job about to start: a newer job, or Cancel, makes its late
+        result or error moot."""
         self._generation += 1
-        generation = self._generation  # a newer scan makes this one's late result or error moot
+        generation = self._generation
 
         def current(callback):
             return lambda *args: callback(*args) if generation == self._generation else None
 
-        self.task = BackgroundTask(self, job, on_done=current(self._scanned), on_error=current(self._scan_failed),
-                                   on_progress=current(self._set_progress)).start()
-        self._notify()
+        return current
 
     def cancel_scan(self) -> None:
         """Stop the scan under way (the Cancel button); its result, if it still arrives, is ignored."""
@@ -249,6 +268,7 @@ class DataPanel(ctk.CTkScrollableFrame):
             self.stopped = True
             self.progress_bar.stop()
             self.progress_frame.grid_remove()
+            self.sample_button.configure(state="normal")
             self._notify()
 
     def _set_progress(self, fraction, text: str) -> None:
@@ -494,8 +514,22 @@ class DataPanel(ctk.CTkScrollableFrame):
         task, border, classes = self._targets()
         return trainable(self.report, classes, "both", self.class_map()) if self.report else 0
 
+    def planned_images(self) -> tuple[int, int]:
+        """About how many labelled images a run would train and validate on with the current split."""
+        from cardgrader.data.split import parse_ratios
+
+        count = self.trainable_images()
+        try:
+            train_share, val_share, _test = parse_ratios(self.split_settings()[0])
+        except UserError:
+            return count, 0
+        train = round(count * train_share)
+        return train, round(count * val_share)
+
     def readiness(self) -> tuple[bool, str]:
         if not self.paths:
+            if self.task is not None:
+                return False, "Drawing the sample cards…"
             return False, "Add card photos and labels on the Data panel (or try the sample cards)."
         if self.stopped and self.scan is None:
             return False, "Scanning was stopped before it finished; add the data again to look at it."

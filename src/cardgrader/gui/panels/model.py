@@ -295,6 +295,10 @@ class ModelPanel(ctk.CTkScrollableFrame):
             self.weights_entry.insert(0, path)
             self.changed()
 
+    def devices(self) -> list[str]:
+        """The devices this computer offers (auto and cpu until the look-up has answered)."""
+        return list(self.device.cget("values"))
+
     def _load_devices(self) -> None:
         from cardgrader.gui.tasks import BackgroundTask
 
@@ -303,6 +307,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
             default = self.app.settings.get("default_device")
             if self.device.get() not in devices:
                 self.device.set(default if default in devices else "auto")
+            self.changed()  # what `auto` means (and so the run's expected duration) may have changed
 
         BackgroundTask(self, lambda _r, _c: detect_devices(), on_done=done).start()
 
@@ -319,6 +324,17 @@ class ModelPanel(ctk.CTkScrollableFrame):
             return
         self.set_config(TrainingConfig(**values))
         self.app.show_message(f"Preset '{name}' applied.", "info")
+
+    def use_preset(self, name: str) -> None:
+        """Train exactly preset `name`, as `cardgrader train --preset NAME` does: the defaults and what the
+        preset sets (architecture, side and border included). Only the device stays the grader's."""
+        try:
+            config = presets.load_preset(name).updated(device=self.device.get())
+        except UserError as exc:
+            self.app.show_message(str(exc), "error")
+            return
+        self.set_config(config)
+        self.preset.set(name)
 
     def _save_preset(self) -> None:
         if self.config is None:

@@ -34,11 +34,12 @@ class TrainPanel(ctk.CTkFrame):
 
         # Fixed heights: a status text that changes length must never resize the charts below (every
         # resize is a full chart redraw on the main thread).
-        header = ctk.CTkFrame(self, fg_color="transparent", height=70)
+        header = ctk.CTkFrame(self, fg_color="transparent", height=88)
         header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 6))
         header.grid_propagate(False)
         header.grid_columnconfigure(1, weight=1)
         ctk.CTkLabel(header, text="Train", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
+        self.estimate = None  # training.estimate.Estimate of the run Start would begin
         self.name_entry = ctk.CTkEntry(header, width=220, placeholder_text="run name (optional)")
         self.name_entry.grid(row=0, column=2, padx=(0, 8))
         self.start_button = ctk.CTkButton(header, text="Start", width=96, command=self.app.start_training,
@@ -51,7 +52,9 @@ class TrainPanel(ctk.CTkFrame):
         self.resume_button.grid(row=0, column=5, padx=(4, 0))
         self.ready_label = ctk.CTkLabel(header, text="", anchor="nw", text_color=theme.MUTED, font=theme.font(12),
                                         wraplength=1000, justify="left", height=30)
-        self.ready_label.grid(row=1, column=0, columnspan=6, sticky="ew", pady=(4, 0))
+        self.ready_label.grid(row=2, column=0, columnspan=6, sticky="ew")
+        self.estimate_label = ctk.CTkLabel(header, text="", anchor="w", font=theme.font(13), height=20)
+        self.estimate_label.grid(row=1, column=0, columnspan=6, sticky="ew", pady=(6, 0))
 
         bar = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10, height=98)
         bar.grid(row=1, column=0, sticky="ew", padx=6, pady=4)
@@ -106,6 +109,13 @@ class TrainPanel(ctk.CTkFrame):
         running = self.run_id is not None and self.progress.status is None
         self.start_button.configure(state="normal" if ready and not running else "disabled")
         self.ready_label.configure(text=reason, text_color=theme.MUTED if ready else theme.SEVERITY["warning"])
+
+    def set_estimate(self, estimate) -> None:
+        """How long the run Start would begin should take (None: nothing to judge yet). Hidden while a run
+        or its preparation is under way: then the progress bar's ETA speaks."""
+        self.estimate = estimate
+        busy = self.awaiting_run or (self.run_id is not None and self.progress.status is None)
+        self.estimate_label.configure(text=estimate.text() if estimate is not None and not busy else "")
 
     def preparing(self) -> None:
         """Start was pressed: the previous run's figures go, the dataset is being built (Stop works)."""
