@@ -27,18 +27,21 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from cardgrader.grading.quads import SIDE_CORNERS, SIDES, Quad
+from cardgrader.grading.quads import SIDES, Quad
 
 MIDDLE = (0.12, 0.88)  # the part of each side sampled: corner arcs (about 3 mm of a 63 mm card) stay out
-BAND = 0.03  # pass 1 search, either side of the coarse line, of the card's short side
-MIN_BAND_PX = 6.0
+SEARCH = 0.12  # pass 1 looks this far (of the card's short side) beyond the coarse outer and inner lines
+MIN_BORDER, MAX_BORDER = 0.012, 0.3  # a border is this wide, of the short side (a frame line is narrower)
+PRIOR = 0.08  # of the short side: how far from its coarse line an edge still counts as near it
+EVEN_SPREAD = 14.0  # grey levels: the typical deviation within a border strip of one colour
+MAX_JUMPS = 0.1  # share of steps along a border strip where its colour may jump (a logo printed on the border)
 WINDOW = 0.006  # pass 2 window either side of the pass 1 line, of the card's short side
 MIN_WINDOW_PX = 3.0
-MAX_TILT_DEG = 6.0  # a refined line may turn this much from its coarse line
-BOX_ANGLES_DEG = 8.0  # a box's rotation is searched within ±this
+MAX_TILT_DEG = 4.0  # a refined line may turn this much from its coarse line
+BOX_TILT_DEG = 9.0  # ... and this much from a detect model's (unrotated) box
 MIN_CONTRAST = 8.0  # grey levels (0-255 scale) between border and the other side for an edge to count
 MIN_SUPPORT = 0.3  # share of a side's profiles that must agree on the line
-COLOUR_RADIUS = 30.0  # grey levels: samples this close count as the same border colour
+LIKENESS = 0.4  # colour_likeness falls to 0 at this log-colour distance (about 40 % on one channel)
 
 
 class Sampler:
@@ -60,6 +63,8 @@ class Sampler:
         shape = points.shape[:-1]
         flat = points.reshape(-1, 2)
         count = flat.shape[0]
+        if count == 0:
+            return np.zeros((*shape, self.channels), np.float32)
         rows = -(-count // 256)  # remap's maps are 2-D and below 32767 a side: 256 wide, padded
         maps = np.zeros((rows * 256, 2), np.float32)
         maps[:count] = flat
@@ -114,80 +119,7 @@ class Refinement:
     inner: Quad | None = None
 
 
-# ---- a box's rotation ----------------------------------------------------------------------------------
-def _inscribed(box: Quad, degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Corners (angles, 4, 2) of the rectangles turned by `degrees` (clockwise on screen) whose bounding box is
-    `box`, and whether each exists."""
-    width, height = box.size
-    a = np.radians(np.asarray(degrees, dtype=np.float64))
-    c, s = np.cos(np.abs(a)), np.sin(np.abs(a))
-    det = c * c - s * s
-    w, h = (width * c - height * s) / det, (height * c - width * s) / det
-    rot = np.stack([np.stack([np.cos(a), -np.sin(a)], -1), np.stack([np.sin(a), np.cos(a)], -1)], -2)  # (A, 2, 2)
-    half = np.stack([np.stack([-w, -h], -1), np.stack([w, -h], -1), np.stack([w, h], -1),
-                     np.stack([-w, h], -1)], 1) / 2  # (A, 4, 2)
-    return box.centre + np.einsum("aij,akj->aki", rot, half), (w > 1) & (h > 1)
-
-
-OUTWARD = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0), "bottom": (0.0, 1.0)}
-
-
-def _edge_scores(sampler: Sampler, boxes: tuple[Quad, Quad], degrees: np.ndarray, step: float) -> np.ndarray:
-    """For each rotation, the mean colour change across the middle of the eight sides of the inscribed rectangles."""
-    t = np.linspace(MIDDLE[0], MIDDLE[1], 24)
-    a = np.radians(degrees)
-    rot = np.stack([np.stack([np.cos(a), -np.sin(a)], -1), np.stack([np.sin(a), np.cos(a)], -1)], -2)
-    points, valid = [], np.ones(len(degrees), dtype=bool)
-    for box in boxes:
-        corners, ok = _inscribed(box, degrees)
-        valid &= ok
-        for name in SIDES:
-            i, j = SIDE_CORNERS[name]
-            base = corners[:, i, None] + t[None, :, None] * (corners[:, j] - corners[:, i])[:, None]  # (A, 24, 2)
-            normal = rot @ np.array(OUTWARD[name])  # (A, 2)
-            points.append(np.stack([base + step * normal[:, None], base - step * normal[:, None]], 1))
-    colours = sampler(np.stack(points, 1))  # (A, 8, 2, 24, C)
-    score = np.linalg.norm(colours[:, :, 0] - colours[:, :, 1], axis=-1).mean(axis=(1, 2))
-    return np.where(valid, score, -1.0)
-
-
-def rotate_boxes(sampler: Sampler, outer: Quad, inner: Quad) -> tuple[Quad, Quad, float]:
-    """A detect model's boxes → the rectangles of the card's rotation inscribed in them, and that rotation."""
-    step = max(1.5, 0.004 * min(outer.size))
-    coarse = np.arange(-BOX_ANGLES_DEG, BOX_ANGLES_DEG + 1e-9, 0.5)
-    best = float(coarse[int(np.argmax(_edge_scores(sampler, (outer, inner), coarse, step)))])
-    fine = best + np.arange(-0.5, 0.5 + 1e-9, 0.1)
-    best = float(fine[int(np.argmax(_edge_scores(sampler, (outer, inner), fine, step)))])
-    (o, ok_o), (i, ok_i) = _inscribed(outer, np.array([best])), _inscribed(inner, np.array([best]))
-    if not (ok_o[0] and ok_i[0]):
-        return outer, inner, 0.0
-    return Quad(o[0]), Quad(i[0]), best
-
-
-# ---- the border's colour -------------------------------------------------------------------------------
-def border_colours(sampler: Sampler, outer: Quad, inner: Quad) -> dict[str, np.ndarray]:
-    """The printed border's colour per side: the most common colour between the coarse outer and inner line
-    (all sides together, so a side whose coarse lines miss its thin border still gets it), then each side's
-    own median of the samples near it (light falls unevenly across a card)."""
-    t = np.linspace(MIDDLE[0], MIDDLE[1], 24)
-    fractions = np.array([0.3, 0.5, 0.7])
-    per_side = []
-    for name in SIDES:
-        po, pi = Side.of(outer, name).point(t), Side.of(inner, name).point(t)
-        per_side.append(po[None] + fractions[:, None, None] * (pi - po)[None])
-    samples = sampler(np.stack(per_side)).reshape(len(SIDES), -1, sampler.channels)
-    flat = samples.reshape(-1, sampler.channels)
-    distance = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
-    near = distance < COLOUR_RADIUS
-    mode = flat[near[int(np.argmax(near.sum(1)))]].mean(0)
-    out = {}
-    for k, name in enumerate(SIDES):
-        close = samples[k][np.linalg.norm(samples[k] - mode, axis=-1) < 2 * COLOUR_RADIUS]
-        out[name] = np.median(close, axis=0) if len(close) >= 5 else mode
-    return out
-
-
-# ---- pass 1: locate ------------------------------------------------------------------------------------
+# ---- pass 1: find the border's two edges on each side --------------------------------------------------
 def _profiles(sampler: Sampler, side: Side, t: np.ndarray, centre: np.ndarray, s: np.ndarray,
               tangent: float) -> np.ndarray:
     """Colours (profiles, samples, C) along the normal at offsets `s` from `centre` (profiles, 2), each the mean
@@ -206,76 +138,214 @@ def _weighted_line(tau: np.ndarray, s: np.ndarray, w: np.ndarray) -> tuple[float
     return float((sy - slope * sx) / sw), float(slope)
 
 
-def _ransac(tau: np.ndarray, s: np.ndarray, w: np.ndarray, profile: np.ndarray, band: float, tol: float,
-            profiles: int) -> tuple[float, float, np.ndarray] | None:
-    """The line s = offset + slope·tau with the strongest support; None if too few profiles agree."""
-    if len(s) < 2:
-        return None
+@dataclass
+class Edge:
+    """A straight edge across one side's profiles: s = offset + slope·tau (px along the outward normal)."""
+
+    offset: float
+    slope: float
+    strength: float  # summed colour change of the profiles that agree, per profile sampled
+    outside: np.ndarray = field(default_factory=lambda: np.zeros((1, 3)))  # median colours 1, 2 ... px outside (+n)
+    inside: np.ndarray = field(default_factory=lambda: np.zeros((1, 3)))  # ... and inside
+
+    def at(self, tau: np.ndarray) -> np.ndarray:
+        return self.offset + self.slope * tau
+
+
+def _edges(tau: np.ndarray, s: np.ndarray, w: np.ndarray, profile: np.ndarray, count: int, tol: float,
+           max_slope: float, most: int = 10) -> list[Edge]:
+    """Straight lines through edge points, strongest first (RANSAC, then the next on what is left)."""
     rng = np.random.default_rng(0)
-    count = min(400, len(s) * (len(s) - 1) // 2)
-    i, j = rng.integers(0, len(s), count), rng.integers(0, len(s), count)
-    keep = (profile[i] != profile[j]) & (np.abs(tau[i] - tau[j]) > 1e-6)
-    i, j = i[keep], j[keep]
-    if len(i) == 0:
-        return None
-    slope = (s[j] - s[i]) / (tau[j] - tau[i])
-    offset = s[i] - slope * tau[i]
-    ok = np.abs(slope) <= np.tan(np.radians(MAX_TILT_DEG))
-    slope, offset = slope[ok], offset[ok]
-    if len(slope) == 0:
-        return None
-    residual = np.abs(s[None] - (offset[:, None] + slope[:, None] * tau[None]))
-    inlier = residual <= tol
-    score = (inlier * w[None]).sum(1) / (1 + (offset / band) ** 2)
-    best = int(np.argmax(score))
-    mask = inlier[best]
-    for _ in range(2):  # least squares on the inliers, then the inliers of that line
-        if mask.sum() < 2:
-            return None
-        offset_b, slope_b = _weighted_line(tau[mask], s[mask], w[mask])
-        mask = np.abs(s - (offset_b + slope_b * tau)) <= tol
-    if len(np.unique(profile[mask])) < max(5, MIN_SUPPORT * profiles):
-        return None
-    return float(offset_b), float(slope_b), mask
+    found: list[Edge] = []
+    left = np.ones(len(s), dtype=bool)
+    for _ in range(most):
+        index = np.flatnonzero(left)
+        if len(index) < 2:
+            break
+        i, j = index[rng.integers(0, len(index), 300)], index[rng.integers(0, len(index), 300)]
+        keep = profile[i] != profile[j]
+        i, j = i[keep], j[keep]
+        if len(i) == 0:
+            break
+        slope = (s[j] - s[i]) / (tau[j] - tau[i])
+        offset = s[i] - slope * tau[i]
+        ok = np.abs(slope) <= max_slope
+        slope, offset = slope[ok], offset[ok]
+        if len(slope) == 0:
+            break
+        inlier = (np.abs(s[index][None] - (offset[:, None] + slope[:, None] * tau[index][None])) <= tol)
+        best = int(np.argmax((inlier * w[index][None]).sum(1)))
+        mask = np.zeros(len(s), dtype=bool)
+        mask[index[inlier[best]]] = True
+        off, sl = float(offset[best]), float(slope[best])
+        for _ in range(2):  # least squares on the inliers, then the inliers of that line
+            if mask.sum() < 2:
+                break
+            off, sl = _weighted_line(tau[mask], s[mask], w[mask])
+            mask = left & (np.abs(s - (off + sl * tau)) <= tol)
+        if len(np.unique(profile[mask])) >= max(5, MIN_SUPPORT * count):
+            found.append(Edge(off, sl, float(w[mask].sum()) / count))
+        left &= ~mask & (np.abs(s - (off + sl * tau)) > 1.5 * tol)  # a short strong run (artwork) is set aside too
+    return found
 
 
-def locate(sampler: Sampler, side: Side, colour: np.ndarray, away: int, band: float, tol: float,
-           count: int) -> tuple[float, float] | None:
-    """Pass 1 for one line: offset and slope (px, along `side.n`) of the edge where the border colour ends.
-
-    `away` is +1 when moving along +n leaves the border (the outer line), -1 for the inner line.
-    """
+def find_edges(sampler: Sampler, side: Side, lo: float, hi: float, short: float, max_slope: float,
+               count: int) -> list[Edge]:
+    """Every long straight edge parallel(ish) to `side` between offsets lo and hi, with the colours beside it."""
     t = np.linspace(MIDDLE[0], MIDDLE[1], count)
     tau = (t - 0.5) * side.length
-    step = max(1.0, band / 10)  # locating needs no finer steps on a large photo; pass 2 measures at 1 px
-    n = int(np.ceil(band / step))
-    s = np.arange(-n, n + 1) * step
+    step = max(1.0, short / 300)  # about 300 steps across the card: no finer is needed to find an edge
+    s = np.arange(np.floor(lo / step), np.ceil(hi / step) + 1) * step
     colours = _profiles(sampler, side, t, side.point(t), s, step)
-    d = np.linalg.norm(colours - colour, axis=-1)  # (profiles, samples): distance from the border colour
-    g = np.zeros_like(d)
-    g[:, 1:-1] = away * (d[:, 2:] - d[:, :-2]) / 2
+    g = np.zeros(colours.shape[:2])
+    g[:, 1:-1] = np.linalg.norm(colours[:, 2:] - colours[:, :-2], axis=-1) / 2
     peak = np.zeros_like(g, dtype=bool)
-    peak[:, 1:-1] = (g[:, 1:-1] > g[:, :-2]) & (g[:, 1:-1] >= g[:, 2:]) & (g[:, 1:-1] > 0)
-    reach = max(1, int(round(max(2.0, 0.004 * side.length) / step)))
-    index = np.arange(d.shape[1])
-    d_border = d[:, np.clip(index - away * reach, 0, d.shape[1] - 1)]
-    # the far side's most different colour within reach: a thin printed line between border-coloured areas counts
-    d_far = np.max([d[:, np.clip(index + away * k, 0, d.shape[1] - 1)] for k in range(1, reach + 1)], axis=0)
-    peak &= (d_border < 0.6 * d_far) & (d_far - d_border > MIN_CONTRAST)
+    peak[:, 1:-1] = (g[:, 1:-1] > g[:, :-2]) & (g[:, 1:-1] >= g[:, 2:]) & (g[:, 1:-1] > MIN_CONTRAST / 2)
     strength = np.where(peak, g, 0.0)
-    top = np.argsort(-strength, axis=1)[:, :3]
-    rows = np.repeat(np.arange(count), 3)
-    cols = top.ravel()
+    top = np.argsort(-strength, axis=1)[:, :10]  # a grid or frame line is two edges: room for several
+    rows, cols = np.repeat(np.arange(count), top.shape[1]), top.ravel()
     good = strength[rows, cols] > 0
     rows, cols = rows[good], cols[good]
-    if len(rows) == 0:
-        return None
-    # parabola through the peak and its neighbours: enough for locating
-    g0, g1, g2 = g[rows, cols - 1], g[rows, cols], g[rows, np.minimum(cols + 1, g.shape[1] - 1)]
+    if len(rows) < 2:
+        return []
+    g0, g1, g2 = g[rows, cols - 1], g[rows, cols], g[rows, cols + 1]
     denom = g0 - 2 * g1 + g2
-    shift = np.where(np.abs(denom) > 1e-9, 0.5 * (g0 - g2) / np.where(denom == 0, 1, denom), 0.0)
-    found = _ransac(tau[rows], s[cols] + np.clip(shift, -0.5, 0.5) * step, g1, rows, band, tol, count)
-    return None if found is None else found[:2]
+    shift = np.clip(0.5 * (g0 - g2) / np.where(np.abs(denom) > 1e-9, denom, -1e-9), -0.5, 0.5)
+    tol = max(1.0, 0.004 * short, 0.75 * step)
+    edges = _edges(tau[rows], s[cols] + shift * step, g1, rows, count, tol, max_slope)
+    if edges:  # the colours beside each edge, 1 px to twice REACH out and in, median along it
+        reach = np.arange(1.0, 2 * max(2.0, 0.006 * short) + 0.5)  # 1 px to twice REACH
+        base = side.point(t)
+        at = np.stack([e.at(tau) for e in edges])  # (edges, profiles)
+        offsets = np.concatenate([reach, -reach])
+        points = base[None, :, None] + (at[:, :, None] + offsets[None, None])[..., None] * side.n
+        beside = np.median(sampler(points), axis=1)  # (edges, 2 * reach, C)
+        for e, colours in zip(edges, beside):
+            e.outside, e.inside = colours[:len(reach)], colours[len(reach):]
+    return edges
+
+
+@dataclass
+class Border:
+    """The border strip on one side: its outer and inner edge and the strip's colour."""
+
+    outer: Edge
+    inner: Edge
+    colour: np.ndarray
+    score: float
+
+
+def _even_colour(strip: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """A strip's colour (median), how much it varies around its own running median along the side, and the
+    share of steps along it that jump: uneven light and glare shade a border smoothly; print, a frame line or
+    the patches of an artwork change it abruptly."""
+    colour = np.median(strip.reshape(-1, strip.shape[-1]), axis=0)
+    along = np.median(strip, axis=0)  # (profiles, C)
+    padded = np.pad(along, ((3, 3), (0, 0)), mode="edge")
+    smooth = np.median(np.lib.stride_tricks.sliding_window_view(padded, 7, axis=0), axis=-1)
+    jumps = float((np.linalg.norm(np.diff(along, axis=0), axis=-1) > 3 * EVEN_SPREAD).mean())
+    return colour, float(np.median(np.linalg.norm(strip - smooth[None], axis=-1))), jumps
+
+
+def border_pairs(sampler: Sampler, side: Side, edges: list[Edge], short: float, prior: tuple[float, float],
+                 count: int) -> list[Border]:
+    """Pairs of neighbouring edges that bound a strip of one even colour, with something else beyond each."""
+    t = np.linspace(MIDDLE[0], MIDDLE[1], count)
+    tau = (t - 0.5) * side.length
+
+    def between(a: Edge, b: Edge) -> bool:  # another clear edge lies between a and b
+        weaker = min(a.strength, b.strength)
+        return any(b.offset + 0.5 < e.offset < a.offset - 0.5 and e.strength >= 0.3 * weaker for e in edges)
+
+    pairs = [(a, b) for a in edges for b in edges
+             if MIN_BORDER * short <= a.offset - b.offset <= MAX_BORDER * short and (a.at(tau) > b.at(tau)).all()
+             and not between(a, b)]
+    if not pairs:
+        return []
+    fractions = np.array([0.35, 0.5, 0.65])
+    base = side.point(t)
+    points = []
+    for a, b in pairs:
+        at = b.at(tau)[None] + fractions[:, None] * (a.at(tau) - b.at(tau))[None]  # (3, profiles)
+        points.append(base[None] + at[..., None] * side.n)
+    strips = sampler(np.stack(points))  # (pairs, 3, profiles, C)
+    scale = PRIOR * short
+    out = []
+    for (a, b), strip in zip(pairs, strips):
+        colour, spread, jumps = _even_colour(strip)
+        if spread > EVEN_SPREAD or jumps > MAX_JUMPS:
+            continue
+        half = len(b.inside) // 2
+        # inside the inner edge, the most different colour near it (a thin frame line counts); outside the outer
+        # edge, the colour further out (background, not a thin line in it such as a cutting mat's grid)
+        artwork = np.linalg.norm(b.inside[:half] - colour, axis=-1).max()
+        background = np.linalg.norm(np.median(a.outside[half:], axis=0) - colour)
+        if min(artwork, background) < 2 * MIN_CONTRAST:
+            continue
+        near = 1 / (1 + ((a.offset - prior[0]) / scale) ** 2) + 1 / (1 + ((b.offset - prior[1]) / scale) ** 2)
+        out.append(Border(a, b, colour, (a.strength + b.strength) * (1 + near)))
+    return out
+
+
+def colour_likeness(a: np.ndarray, b: np.ndarray) -> float:
+    """1 for the same colour, falling to 0: in log space, so the same print under brighter or dimmer light (a
+    factor on every channel) stays nearly alike while another hue does not."""
+    delta = np.log(np.asarray(a) + 16.0) - np.log(np.asarray(b) + 16.0)
+    shift = float(delta.mean())
+    hue = float(np.linalg.norm(delta - shift))
+    return max(0.0, 1.0 - (hue + 0.5 * abs(shift)) / LIKENESS)
+
+
+def choose_borders(found: dict[str, list[Border]]) -> dict[str, Border]:
+    """One border per side, all of one print colour: the colour that the most sides agree on (strength
+    weighted), and on each side the strongest strip of that colour."""
+    options = [b.colour for borders in found.values() for b in borders]
+    best: tuple[int, float, dict[str, Border]] = (0, 0.0, {})
+    for colour in options:
+        chosen, total = {}, 0.0
+        for name, borders in found.items():
+            weighted = [(b.score * colour_likeness(b.colour, colour), b) for b in borders]
+            weighted = [(w, b) for w, b in weighted if w > 0]
+            if weighted:
+                w, chosen[name] = max(weighted, key=lambda wb: wb[0])
+                total += w
+        if (len(chosen), total) > best[:2]:
+            best = (len(chosen), total, chosen)
+    return best[2]
+
+
+def between_colour(sampler: Sampler, outer: Quad, inner: Quad) -> np.ndarray:
+    """The most common colour between the coarse outer and inner lines: the border's, when no side shows both
+    of its edges."""
+    t = np.linspace(MIDDLE[0], MIDDLE[1], 16)
+    samples = []
+    for name in SIDES:
+        po, pi = Side.of(outer, name).point(t), Side.of(inner, name).point(t)
+        samples += [po + f * (pi - po) for f in (0.3, 0.5, 0.7)]
+    flat = sampler(np.stack(samples)).reshape(-1, sampler.channels)
+    near = np.linalg.norm(flat[:, None] - flat[None], axis=-1) < 30.0
+    return flat[near[int(np.argmax(near.sum(1)))]].mean(0)
+
+
+def lone_edges(edges: list[Edge], colour: np.ndarray, short: float, prior: tuple[float, float]) -> dict[str, Edge]:
+    """On a side where no strip shows both edges (the card as light as the table, artwork like the border): an
+    inner edge with the border's colour outside it, and an outer edge beyond it with that colour inside,
+    whichever can be seen."""
+    scale = PRIOR * short
+    out: dict[str, Edge] = {}
+    for border, target in (("inner", prior[1]), ("outer", prior[0])):
+        fits = []
+        for e in edges:
+            near, beyond = (e.inside, e.outside) if border == "outer" else (e.outside, e.inside)
+            half = len(near) // 2
+            if border == "outer" and "inner" in out and e.offset < out["inner"].offset + MIN_BORDER * short:
+                continue
+            if colour_likeness(np.median(near[:half], axis=0), colour) > 0.7 and \
+                    np.linalg.norm(beyond[:half] - colour, axis=-1).max() >= 2 * MIN_CONTRAST:
+                fits.append((e.strength / (1 + ((e.offset - target) / scale) ** 2), e))
+        if fits:
+            out[border] = max(fits, key=lambda fe: fe[0])[1]
+    return out
 
 
 # ---- pass 2: measure -----------------------------------------------------------------------------------
@@ -344,24 +414,34 @@ def refine(image: np.ndarray, outer: Quad, inner: Quad) -> Refinement:
     """The eight lines measured in the photo, starting from the coarse quads; lines not found are listed in
     `failed` and left out of `lines` (the caller keeps their coarse line)."""
     sampler = Sampler(image)
-    if outer.is_axis_aligned() and inner.is_axis_aligned():
-        outer, inner, _ = rotate_boxes(sampler, outer, inner)
     short = min(outer.size)
-    band = max(MIN_BAND_PX, BAND * short)
     window = max(MIN_WINDOW_PX, WINDOW * short)
-    tol = max(1.0, 0.004 * short)
-    colours = border_colours(sampler, outer, inner)
+    boxes = outer.is_axis_aligned() and inner.is_axis_aligned()
+    max_slope = np.tan(np.radians(BOX_TILT_DEG if boxes else MAX_TILT_DEG))
+    frames, found, edges_of, priors = {}, {}, {}, {}
+    for name in SIDES:  # each side is searched in the frame of the coarse outer side: tau along it, s outward
+        side = Side.of(outer, name)
+        inner_side = Side.of(inner, name)
+        gap = float(np.dot(side.point(0.5) - inner_side.point(0.5), side.n))  # coarse border width
+        count = int(np.clip(side.length / 6, 24, 60))
+        deepest = -min(max(gap, 0.0) + SEARCH * short, MAX_BORDER * short)  # a detection may put inner outside outer
+        edges = find_edges(sampler, side, deepest, SEARCH * short, short, max_slope, count)
+        frames[name], edges_of[name], priors[name] = side, edges, (0.0, -gap)
+        found[name] = border_pairs(sampler, side, edges, short, (0.0, -gap), count)
+    chosen = choose_borders(found)
+    colour = next(iter(chosen.values())).colour if chosen else between_colour(sampler, outer, inner)
     lines: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     failed: list[str] = []
     for name in SIDES:
-        for border, quad, away in (("outer", outer, 1), ("inner", inner, -1)):
-            side = Side.of(quad, name)
-            count = int(np.clip(side.length / 3, 24, 120))
+        side = frames[name]
+        count = int(np.clip(side.length / 3, 24, 120))
+        lone = {} if name in chosen else lone_edges(edges_of[name], colour, short, priors[name])
+        for border, away in (("outer", 1), ("inner", -1)):
             key = f"{border}_{name}"
-            located = locate(sampler, side, colours[name], away, band, tol, max(24, count // 2))
-            measured = None if located is None else measure_line(sampler, side, away, *located, window, count)
-            if measured is None or abs(measured[0]) > band + window or \
-                    abs(measured[1]) > np.tan(np.radians(MAX_TILT_DEG)):
+            edge = getattr(chosen[name], border) if name in chosen else lone.get(border)
+            measured = None if edge is None else measure_line(sampler, side, away, edge.offset, edge.slope, window,
+                                                             count)
+            if measured is None or abs(measured[1]) > max_slope:
                 failed.append(key)
                 continue
             lines[key] = side.line(*measured)
