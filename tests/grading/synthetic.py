@@ -31,7 +31,9 @@ def _rotation(degrees: float) -> np.ndarray:
 
 def draw_card(size=(480, 640), card_w=300.0, card_h=None, borders=(14.0, 14.0, 18.0, 18.0), angle_deg=0.0,
               centre=None, tilt_deg=0.0, border_colour=(235, 238, 240), background=(70, 110, 60),
-              radius=0.05, blur=0.8, noise=2.0, seed=0, art=True) -> DrawnCard:
+              radius=0.05, blur=0.8, noise=2.0, seed=0, art=True, frame_line=None, grid=None) -> DrawnCard:
+    """`frame_line`: (width in card px, BGR) of a printed line just inside the frame, part of the artwork;
+    `grid`: (spacing px, BGR) of one-pixel lines on the background, like a cutting mat's."""
     w, h = size
     card_h = card_w * 88 / 63 if card_h is None else card_h
     centre = np.array([w / 2, h / 2]) if centre is None else np.asarray(centre, float)
@@ -65,11 +67,18 @@ def draw_card(size=(480, 640), card_w=300.0, card_h=None, borders=(14.0, 14.0, 1
                 inside = cells[iy, ix]
             else:
                 inside = np.broadcast_to(np.float32([40, 60, 150]), (h, w, 3))
+            if frame_line is not None:
+                near_edge = np.minimum(fw / 2 - np.abs(fu), fh / 2 - np.abs(fv)) < frame_line[0]
+                inside = np.where(near_edge[..., None], np.float32(frame_line[1]), inside)
             sample = np.where(on_card[..., None], np.where(in_frame[..., None], inside, border), bg)
             colour += sample
     colour /= 16
+    background_only = np.abs(colour - bg).sum(-1) < 1
+    if grid is not None:
+        lines = (xs % grid[0] < 1) | (ys % grid[0] < 1)
+        colour[background_only & lines] = np.float32(grid[1])
     texture = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 2.0) * 12
-    colour += texture[..., None] * (np.abs(colour - bg).sum(-1, keepdims=True) < 1)  # texture on the background only
+    colour += texture[..., None] * background_only[..., None]  # texture on the background only
     if blur > 0:
         colour = cv2.GaussianBlur(colour, (0, 0), blur)
     colour += rng.standard_normal(colour.shape).astype(np.float32) * noise

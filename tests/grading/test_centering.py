@@ -297,3 +297,37 @@ def test_to_json_has_the_documented_keys_rounded():
     assert data["lr"] == round(data["lr"], 2) and data["refined"] is True
     assert data["lr"] == pytest.approx(100 * 17 / 30, abs=0.1)
     assert isinstance(result, Centering) and result.outer.corners.shape == (4, 2)
+
+
+# ---- what pass 1 must not be fooled by -----------------------------------------------------------------
+def test_boxes_far_off_on_a_rotated_card_still_find_the_border():
+    """A weak detect model: each side of each box 4-8 % of the card off, and no rotation."""
+    card = draw_card(angle_deg=-3.0, borders=(12.0, 25.0, 18.0, 30.0), border_colour=(40, 200, 240),
+                     background=(120, 80, 60), seed=12)
+    (ox0, oy0), (ox1, oy1) = card.outer.min(0), card.outer.max(0)
+    (ix0, iy0), (ix1, iy1) = card.inner.min(0), card.inner.max(0)
+    detections = [Detection(0, "outer_border", 0.4, [ox0 + 14, oy0 - 20, ox1 + 22, oy1 - 12]),
+                  Detection(1, "inner_border", 0.4, [ix0 - 16, iy0 + 18, ix1 + 20, iy1 - 25])]
+    outer, inner = coarse_quads(detections)
+    result = measure(card.image, outer, inner)
+    print(f"lr {result.lr:.3f} (true {card.lr:.3f})  tb {result.tb:.3f} (true {card.tb:.3f})  "
+          f"angle {result.angle_deg:.2f}")
+    assert result.refined
+    assert result.lr == pytest.approx(card.lr, abs=0.1) and result.tb == pytest.approx(card.tb, abs=0.1)
+    assert result.angle_deg == pytest.approx(-3.0, abs=0.05)
+
+
+def test_a_cutting_mat_grid_and_a_thin_frame_line_are_not_taken_for_the_border():
+    """Grid lines parallel to the card make even strips of mat colour beside it, and a printed frame line
+    makes a narrow strip of its own colour; neither is the border."""
+    card = draw_card(angle_deg=1.5, borders=(14.0, 26.0, 20.0, 15.0), border_colour=(230, 232, 235),
+                     background=(70, 120, 60), grid=(22, (150, 190, 140)), frame_line=(3.0, (25, 25, 25)),
+                     seed=13)
+    result = measure(card.image, jittered(card.outer, 14, px=8.0), jittered(card.inner, 15, px=8.0))
+    print(f"lr {result.lr:.3f} (true {card.lr:.3f})  tb {result.tb:.3f} (true {card.tb:.3f})")
+    assert result.refined
+    for name in LINE_NAMES:
+        border, side = name.split("_")
+        true = true_side(card.outer if border == "outer" else card.inner, side)
+        assert distance_to_line(true, result.lines[name]).max() < 0.3, name
+    assert result.lr == pytest.approx(card.lr, abs=0.1) and result.tb == pytest.approx(card.tb, abs=0.1)

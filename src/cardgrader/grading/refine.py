@@ -1,23 +1,23 @@
 """Sub-pixel refinement of the eight border lines from the photo itself.
 
-A border model's quads are coarse (a few model pixels, and a detect model's box has no rotation). For each
-side of the card this module samples the photo across the coarse outer and inner line, finds the edge in
-every profile, and fits a straight line robustly:
+A border model's quads are coarse (a few model pixels off, often more, and a detect model's box has no
+rotation). Each side of the card is sampled along profiles across it, in the frame of the coarse outer side
+(tau along the side, s outward); only the middle of each side, so the rounded corners stay out.
 
-1. A box gets its rotation first: the rectangle of that rotation that just fits the box whose sides lie on
-   the strongest edges (outer and inner border together).
-2. Pass 1 (locate): the border's colour is the most common colour between the two coarse lines. Along each
-   profile, the distance from that colour rises where the border ends, outward at the card's edge and inward
-   at the printed frame; opposite rises (the frame seen from the outside) and edges with no border colour on
-   their border side (background texture, artwork) are not candidates. A line through the candidates is
-   found by RANSAC, scored by edge strength with a mild pull toward the coarse line.
-3. Pass 2 (measure): in a narrow window around that line, each profile's colour change is projected on its
-   own step direction (border colour → far side, measured there, so uneven light does not bias it), the
-   gradient's peak is located to sub-pixel with a 3-point Gaussian fit, and the line is refitted with Tukey
-   weights: print, glare, chipped edges and corner arcs (only the middle of each side is sampled) drop out.
+1. Pass 1 (find the border strip): every long straight edge within `SEARCH` of the card beyond the coarse
+   outer and inner lines, by RANSAC on the profiles' colour-gradient peaks (a box's rotation comes out here,
+   as the lines' slopes). A border is a pair of neighbouring edges bounding a strip of one even colour, with
+   background beyond the outer edge and artwork (or a thin frame line) inside the inner one. One print
+   colour is chosen for all four sides (alike in log colour, so uneven light does not split it), and on each
+   side the strongest pair of that colour, with a mild pull toward the coarse lines. A side where only one
+   edge of the strip shows keeps that one.
+2. Pass 2 (measure): in a narrow window around each pass-1 line, each profile's distance from its own border
+   colour (measured beside the edge, so light falling unevenly does not bias it) rises at the edge; the peak
+   of that rise is located to sub-pixel with a 3-point Gaussian fit and the line refitted with Tukey
+   weights, so print, glare and chipped edges drop out.
 
-Only the pixels along the profiles are read (small regions converted to float), so a 2000×2800 photo costs
-about as much as a 480×640 one.
+Only the pixels along the profiles are read (OpenCV's remap), so a 2000 x 2800 photo costs about as much
+as a 480 x 640 one.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ class Sampler:
             (255.0 if image.dtype == np.float32 and image.max(initial=0) <= 1.0 else 1.0)
         self.channels = 1 if image.ndim == 2 else image.shape[2]
 
-    def __call__(self, points: np.ndarray) -> np.ndarray:
-        """points (..., 2) → colours (..., channels) float32, 0-255 scale."""
+    def __call__(self, points: np.ndarray, cubic: bool = False) -> np.ndarray:
+        """points (..., 2) → colours (..., channels) float32, 0-255 scale; bicubic where sampling finer than the
+        pixels would otherwise show the corners of bilinear interpolation."""
         shape = points.shape[:-1]
         flat = points.reshape(-1, 2)
         count = flat.shape[0]
@@ -69,7 +70,8 @@ class Sampler:
         maps = np.zeros((rows * 256, 2), np.float32)
         maps[:count] = flat
         maps = maps.reshape(rows, 256, 2)
-        out = cv2.remap(self.image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out = cv2.remap(self.image, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)
         out = out.reshape(-1, self.channels)[:count].astype(np.float32)
         if self.scale != 1.0:
             out *= np.float32(self.scale)
@@ -121,12 +123,12 @@ class Refinement:
 
 # ---- pass 1: find the border's two edges on each side --------------------------------------------------
 def _profiles(sampler: Sampler, side: Side, t: np.ndarray, centre: np.ndarray, s: np.ndarray,
-              tangent: float) -> np.ndarray:
+              tangent: float, cubic: bool = False) -> np.ndarray:
     """Colours (profiles, samples, C) along the normal at offsets `s` from `centre` (profiles, 2), each the mean
     of three parallel profiles `tangent` px apart (less noise)."""
     points = centre[:, None, None, :] + s[None, :, None, None] * side.n + \
         np.array([-tangent, 0.0, tangent])[None, None, :, None] * side.u
-    return sampler(points).mean(axis=2)
+    return sampler(points, cubic).mean(axis=2)
 
 
 def _weighted_line(tau: np.ndarray, s: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -378,31 +380,37 @@ def _tukey_line(tau: np.ndarray, s: np.ndarray, w: np.ndarray, offset: float, sl
 
 
 def measure_line(sampler: Sampler, side: Side, away: int, offset: float, slope: float, window: float,
-                 count: int) -> tuple[float, float] | None:
-    """Pass 2 for one line: the sub-pixel offset and slope, from the pass 1 line."""
+                 count: int, step: float = 0.5) -> tuple[float, float] | None:
+    """Pass 2 for one line: the sub-pixel offset and slope, from the pass 1 line. Profiles are sampled every
+    half pixel, so the derivative spans one pixel and a frame line's far side a few pixels on does not pull
+    the peak."""
     t = np.linspace(MIDDLE[0], MIDDLE[1], count)
     tau = (t - 0.5) * side.length
     start = offset + slope * tau
     reach = max(2.5, 0.6 * window)
-    span = np.ceil(window + reach) + 1
-    s = np.arange(-span, span + 1.0)
-    colours = _profiles(sampler, side, t, side.point(t) + start[:, None] * side.n, s, 1.0)
-    centre = int(span)
-    k = int(np.ceil(reach))
-    border = colours[:, [centre - away * k, centre - away * (k + 1)]].mean(axis=1)  # this profile's own border colour
+    k = int(np.ceil(reach / step))  # samples from the line to where this profile's border colour is read
+    n = int(np.ceil(window / step)) + k + 2
+    s = np.arange(-n, n + 1) * step
+    colours = _profiles(sampler, side, t, side.point(t) + start[:, None] * side.n, s, 1.0, cubic=True)
+    border = colours[:, [n - away * k, n - away * (k + 1)]].mean(axis=1)  # this profile's own border colour
     d = np.linalg.norm(colours - border[:, None], axis=-1)
-    contrast = d[:, [centre + away * j for j in range(1, k + 1)]].max(axis=1)
+    contrast = d[:, [n + away * j for j in range(1, k + 1)]].max(axis=1)
     g = np.zeros_like(d)
-    g[:, 1:-1] = away * (d[:, 2:] - d[:, :-2]) / 2
-    inside = np.abs(s) <= window
-    masked = np.where(inside[None], g, -np.inf)
-    peak = np.argmax(masked, axis=1)
+    g[:, 1:-1] = away * (d[:, 2:] - d[:, :-2]) / (2 * step)
+    masked = np.where((np.abs(s) <= window)[None], g, -np.inf)
+    # the first clear rise leaving the border colour: a blurred frame line may be followed by a steeper edge
+    # where the line meets the artwork, which is not the border's end
+    local = np.zeros_like(g, dtype=bool)
+    local[:, 1:-1] = (masked[:, 1:-1] >= masked[:, :-2]) & (masked[:, 1:-1] >= masked[:, 2:])
+    clear = local & (masked >= 0.5 * masked.max(axis=1, keepdims=True)) & (masked > 0)
+    order = away * s  # smaller: nearer the border
+    peak = np.argmin(np.where(clear, order[None], np.inf), axis=1)
     rows = np.arange(count)
     g0, g1, g2 = g[rows, peak - 1], g[rows, peak], g[rows, peak + 1]
     ok = (contrast > MIN_CONTRAST) & (g1 > 0) & (g1 >= g0) & (g1 >= g2)
     if ok.sum() < max(5, MIN_SUPPORT * count):
         return None
-    found = s[peak] + _gaussian_peak(g0, g1, g2) + start
+    found = s[peak] + _gaussian_peak(g0, g1, g2) * step + start
     offset, slope, kept = _tukey_line(tau[ok], found[ok], g1[ok], offset, slope, floor=0.05)
     if kept.sum() < max(5, MIN_SUPPORT * count):
         return None
