@@ -42,6 +42,7 @@ BOX_TILT_DEG = 9.0  # ... and this much from a detect model's (unrotated) box
 MIN_CONTRAST = 8.0  # grey levels (0-255 scale) between border and the other side for an edge to count
 MIN_SUPPORT = 0.3  # share of a side's profiles that must agree on the line
 LIKENESS = 0.4  # colour_likeness falls to 0 at this log-colour distance (about 40 % on one channel)
+UNLIKE = 0.25  # weight of a border strip unlike the card's border colour (glare), against 1 for alike
 
 
 class Sampler:
@@ -126,8 +127,9 @@ def _profiles(sampler: Sampler, side: Side, t: np.ndarray, centre: np.ndarray, s
               tangent: float, cubic: bool = False) -> np.ndarray:
     """Colours (profiles, samples, C) along the normal at offsets `s` from `centre` (profiles, 2), each the mean
     of three parallel profiles `tangent` px apart (less noise)."""
-    points = centre[:, None, None, :] + s[None, :, None, None] * side.n + \
-        np.array([-tangent, 0.0, tangent])[None, None, :, None] * side.u
+    n, u = side.n.astype(np.float32), side.u.astype(np.float32)
+    points = centre.astype(np.float32)[:, None, None, :] + s.astype(np.float32)[None, :, None, None] * n + \
+        np.array([-tangent, 0.0, tangent], np.float32)[None, None, :, None] * u
     return sampler(points, cubic).mean(axis=2)
 
 
@@ -164,7 +166,7 @@ def _edges(tau: np.ndarray, s: np.ndarray, w: np.ndarray, profile: np.ndarray, c
         index = np.flatnonzero(left)
         if len(index) < 2:
             break
-        i, j = index[rng.integers(0, len(index), 300)], index[rng.integers(0, len(index), 300)]
+        i, j = index[rng.integers(0, len(index), 200)], index[rng.integers(0, len(index), 200)]
         keep = profile[i] != profile[j]
         i, j = i[keep], j[keep]
         if len(i) == 0:
@@ -204,7 +206,7 @@ def find_edges(sampler: Sampler, side: Side, lo: float, hi: float, short: float,
     peak = np.zeros_like(g, dtype=bool)
     peak[:, 1:-1] = (g[:, 1:-1] > g[:, :-2]) & (g[:, 1:-1] >= g[:, 2:]) & (g[:, 1:-1] > MIN_CONTRAST / 2)
     strength = np.where(peak, g, 0.0)
-    top = np.argsort(-strength, axis=1)[:, :10]  # a grid or frame line is two edges: room for several
+    top = np.argsort(-strength, axis=1)[:, :8]  # a grid or frame line is two edges: room for several
     rows, cols = np.repeat(np.arange(count), top.shape[1]), top.ravel()
     good = strength[rows, cols] > 0
     rows, cols = rows[good], cols[good]
@@ -215,8 +217,8 @@ def find_edges(sampler: Sampler, side: Side, lo: float, hi: float, short: float,
     shift = np.clip(0.5 * (g0 - g2) / np.where(np.abs(denom) > 1e-9, denom, -1e-9), -0.5, 0.5)
     tol = max(1.0, 0.004 * short, 0.75 * step)
     edges = _edges(tau[rows], s[cols] + shift * step, g1, rows, count, tol, max_slope)
-    if edges:  # the colours beside each edge, 1 px to twice REACH out and in, median along it
-        reach = np.arange(1.0, 2 * max(2.0, 0.006 * short) + 0.5)  # 1 px to twice REACH
+    if edges:  # the colours beside each edge, at 8 distances from 1 px to 4 x near_px out and in, median along it
+        reach = np.linspace(1.0, 4 * near_px(short), 8)
         base = side.point(t)
         at = np.stack([e.at(tau) for e in edges])  # (edges, profiles)
         offsets = np.concatenate([reach, -reach])
@@ -235,6 +237,11 @@ class Border:
     inner: Edge
     colour: np.ndarray
     score: float
+
+
+def near_px(short: float) -> float:
+    """Beside an edge, this far is still near it (the blur of an edge, a thin frame line)."""
+    return max(2.0, 0.006 * short)
 
 
 def _even_colour(strip: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -277,11 +284,11 @@ def border_pairs(sampler: Sampler, side: Side, edges: list[Edge], short: float, 
         colour, spread, jumps = _even_colour(strip)
         if spread > EVEN_SPREAD or jumps > MAX_JUMPS:
             continue
-        half = len(b.inside) // 2
+        near = len(b.inside) // 4
         # inside the inner edge, the most different colour near it (a thin frame line counts); outside the outer
         # edge, the colour further out (background, not a thin line in it such as a cutting mat's grid)
-        artwork = np.linalg.norm(b.inside[:half] - colour, axis=-1).max()
-        background = np.linalg.norm(np.median(a.outside[half:], axis=0) - colour)
+        artwork = np.linalg.norm(b.inside[:near] - colour, axis=-1).max()
+        background = np.linalg.norm(np.median(a.outside[2 * near:], axis=0) - colour)
         if min(artwork, background) < 2 * MIN_CONTRAST:
             continue
         near = 1 / (1 + ((a.offset - prior[0]) / scale) ** 2) + 1 / (1 + ((b.offset - prior[1]) / scale) ** 2)
@@ -299,18 +306,28 @@ def colour_likeness(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def choose_borders(found: dict[str, list[Border]]) -> dict[str, Border]:
-    """One border per side, all of one print colour: the colour that the most sides agree on (strength
-    weighted), and on each side the strongest strip of that colour."""
+    """One border per side, of one print colour: the colour whose strips weigh most over the four sides. On
+    each side, of the strips in that colour nearly as strong as the strongest, the outermost (a name bar or
+    panel just inside the frame line can be as even and as pale as the border, but the border is what meets
+    the card's edge); where no strip is in that colour (glare whitens a stretch of border), the strongest,
+    at a quarter of the weight."""
     options = [b.colour for borders in found.values() for b in borders]
     best: tuple[int, float, dict[str, Border]] = (0, 0.0, {})
     for colour in options:
         chosen, total = {}, 0.0
         for name, borders in found.items():
-            weighted = [(b.score * colour_likeness(b.colour, colour), b) for b in borders]
-            weighted = [(w, b) for w, b in weighted if w > 0]
-            if weighted:
-                w, chosen[name] = max(weighted, key=lambda wb: wb[0])
-                total += w
+            if not borders:
+                continue
+            likeness = [colour_likeness(b.colour, colour) for b in borders]
+            weights = [b.score * max(like, UNLIKE) for b, like in zip(borders, likeness)]
+            alike = [(w, b) for w, b, like in zip(weights, borders, likeness) if like >= 0.5]
+            if alike:
+                strongest = max(w for w, _ in alike)
+                w, chosen[name] = max(((w, b) for w, b in alike if w >= 0.5 * strongest),
+                                      key=lambda wb: wb[1].outer.offset)
+            else:
+                w, chosen[name] = max(zip(weights, borders), key=lambda wb: wb[0])
+            total += w
         if (len(chosen), total) > best[:2]:
             best = (len(chosen), total, chosen)
     return best[2]
@@ -339,7 +356,7 @@ def lone_edges(edges: list[Edge], colour: np.ndarray, short: float, prior: tuple
         fits = []
         for e in edges:
             near, beyond = (e.inside, e.outside) if border == "outer" else (e.outside, e.inside)
-            half = len(near) // 2
+            half = len(near) // 4
             if border == "outer" and "inner" in out and e.offset < out["inner"].offset + MIN_BORDER * short:
                 continue
             if colour_likeness(np.median(near[:half], axis=0), colour) > 0.7 and \
@@ -380,13 +397,14 @@ def _tukey_line(tau: np.ndarray, s: np.ndarray, w: np.ndarray, offset: float, sl
 
 
 def measure_line(sampler: Sampler, side: Side, away: int, offset: float, slope: float, window: float,
-                 count: int, step: float = 0.5) -> tuple[float, float] | None:
+                 count: int) -> tuple[float, float] | None:
     """Pass 2 for one line: the sub-pixel offset and slope, from the pass 1 line. Profiles are sampled every
     half pixel, so the derivative spans one pixel and a frame line's far side a few pixels on does not pull
     the peak."""
     t = np.linspace(MIDDLE[0], MIDDLE[1], count)
     tau = (t - 0.5) * side.length
     start = offset + slope * tau
+    step = float(np.clip(window / 6, 0.5, 1.0))  # half a pixel on a small photo; edges are wider on a large one
     reach = max(2.5, 0.6 * window)
     k = int(np.ceil(reach / step))  # samples from the line to where this profile's border colour is read
     n = int(np.ceil(window / step)) + k + 2
