@@ -39,7 +39,7 @@ class Grab:
     part: str
     line: np.ndarray  # (2, 2): the line at the press
     press: np.ndarray  # (2,)
-    before: dict[str, Any]  # the side's centering at the press, to go back to
+    before: dict[str, Any]  # the side's centering, the sub-grades and the estimate at the press, to go back to
 
 
 def distance_to_segment(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -111,8 +111,9 @@ class GradedCard:
 
     def grab(self, side: str, name: str, part: str, point) -> Grab:
         lines = self.lines(side)
-        return Grab(side, name, part, lines[name].copy(), np.asarray(point, dtype=np.float64),
-                    copy.deepcopy(self.centering(side)))
+        before = {"centering": self.centering(side), "subgrades": self.report.get("subgrades"),
+                  "overall": self.report.get("overall")}
+        return Grab(side, name, part, lines[name].copy(), np.asarray(point, dtype=np.float64), copy.deepcopy(before))
 
     def drag(self, grab: Grab, point) -> np.ndarray:
         """Move the grabbed line with the mouse at `point`; returns where the line is drawn. The numbers
@@ -136,10 +137,10 @@ class GradedCard:
         return problem
 
     def cancel(self, grab: Grab) -> None:
-        """Escape during a drag: the side goes back to how it was at the press."""
-        self.report[grab.side]["centering"] = grab.before
-        lines = {name: value.tolist() for name, value in self.lines(grab.side).items()}
-        apply_correction(self.report, grab.side, lines, [])
+        """Escape during a drag: the card goes back to exactly how it was at the press."""
+        before = copy.deepcopy(grab.before)
+        self.report[grab.side]["centering"] = before["centering"]
+        self.report["subgrades"], self.report["overall"] = before["subgrades"], before["overall"]
         self.problem = None
 
     def reset(self) -> None:
