@@ -26,7 +26,7 @@ from cardgrader.gui.tasks import BackgroundTask
 
 log = logging.getLogger("cardgrader.gui")
 PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("models", "Models"),
-          ("predict", "Predict"), ("photometric", "Photometric"), ("settings", "Settings"))
+          ("predict", "Predict"), ("grade", "Grade"), ("photometric", "Photometric"), ("settings", "Settings"))
 MESSAGE_SECONDS = 10
 STARTUP_DELAY_MS = 150  # after the first map: time for the first frame to be drawn
 STARTUP_FALLBACK_MS = 2000  # a window that is never mapped (withdrawn) still gets its panels and engine
