@@ -282,6 +282,17 @@ def test_save_corrections_writes_labels_the_data_checker_reads(app, panel, photo
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stdout + check.stderr
 
+    # the Data panel offers the set as a source: one click, and it is scanned like any labelled folder
+    data = app.data_panel
+    data.clear()
+    app.show_panel("data")
+    data.corrections_button.invoke()
+    pump(app, until=lambda: data.task is None and data.report is not None, timeout=120)
+    assert data.paths == [str(root)]
+    assert data.report.counts["labelled"] == len(list((root / "labels").glob("*.txt"))) >= 1
+    data.clear()
+    app.show_panel("grade")
+
 
 def test_a_corrupt_photo_is_a_sentence_on_the_panel(app, bare_panel, tmp_path):
     panel = bare_panel

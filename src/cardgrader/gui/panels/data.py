@@ -68,10 +68,12 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.sample_button = ctk.CTkButton(buttons, text="Try with sample cards", width=170, command=self.use_samples,
                                            fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236"))
         self.sample_button.grid(row=0, column=2, padx=5)
+        self.corrections_button = ctk.CTkButton(buttons, text="My corrections", width=130, command=self.use_corrections)
+        self.corrections_button.grid(row=0, column=3, padx=5)
         self.clear_button = ctk.CTkButton(buttons, text="Clear", width=80, command=self.clear, fg_color="transparent",
                                           border_width=1, border_color=theme.BORDER, text_color=("gray10", "gray90"),
                                           hover_color=("gray85", "gray25"))
-        self.clear_button.grid(row=0, column=3, padx=5)
+        self.clear_button.grid(row=0, column=4, padx=5)
         self.sources_label = ctk.CTkLabel(zone, text="", anchor="w", justify="left", font=theme.font(12), wraplength=980)
         self.sources_label.grid(row=3, column=0, sticky="ew", padx=16, pady=(0, 6))
         progress = ctk.CTkFrame(zone, fg_color="transparent")
@@ -204,6 +206,17 @@ class DataPanel(ctk.CTkScrollableFrame):
                                    on_done=current(drawn), on_error=current(self._scan_failed),
                                    on_progress=current(self._set_progress)).start()
         self._notify()
+
+    def use_corrections(self) -> None:
+        """The border lines corrected on the Grade panel (the app's corrections/ folder) as a source."""
+        from cardgrader.gui.grading_jobs import corrections_dir
+
+        folder = corrections_dir()
+        if not any((folder / "labels").glob("*.txt")):
+            self.app.show_message("No corrections yet: on the Grade panel, correct a card's lines and press "
+                                  "“Save corrections as training labels”.")
+            return
+        self.add_paths([str(folder)])
 
     def add_paths(self, new_paths: list[str]) -> None:
         for path in new_paths:
