@@ -566,7 +566,7 @@ class GradePanel(ctk.CTkFrame):
         self.card.labels_saved_to = result["folder"]
         self._show_saved()
         self.say(f"Saved {' and '.join(pieces)} with outer and inner border labels into {result['folder']}; "
-                 "the Data panel offers that folder as a source.")
+                 "the Data panel's My corrections button adds them to your data.")
 
     def apply_theme(self) -> None:
         self.view.apply_theme()
