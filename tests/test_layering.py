@@ -74,3 +74,22 @@ def test_the_window_starts_without_torch_ultralytics_or_pyplot(tmp_path):
     env = {**os.environ, "CARDGRADER_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_first_frame_builds_only_the_panel_it_shows(tmp_path):
+    """Start-up waits for the shown panel only; the others are imported and built after the window shows."""
+    import os
+
+    import pytest
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no display")
+    code = ("import sys; from cardgrader.gui.app import MainWindow; w = MainWindow(); w.update_idletasks(); "
+            "later = ['cardgrader.gui.panels.' + k for k in ('train', 'runs', 'photometric', 'models', 'grade')]; "
+            "early = [m for m in later if m in sys.modules]; shown = 'cardgrader.gui.panels.data' in sys.modules; "
+            "w._after_startup(); w.update(); built = [m for m in later if m in sys.modules]; "
+            "w.bridge.shutdown(); w.destroy(); print(early, shown, built); "
+            "sys.exit(bool(early) or not shown or built != later)")
+    env = {**os.environ, "CARDGRADER_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
