@@ -76,10 +76,12 @@ def evaluate(predictor, folder: Path, label: str) -> dict:
     errors = {"coarse": [], "refined": []}
     failures = {"coarse": [], "refined": []}
     walls, cpus, all_refined = [], [], 0
-    for truth in truths:
-        path = folder / truth["image"]
-        detections = predictor.predict([path], conf=0.25)[0]
-        photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    # every photo through the model first: torch's threads keep spinning a moment after each inference and
+    # would be timed with the centering otherwise
+    found = [predictor.predict([folder / truth["image"]], conf=0.25)[0] for truth in truths]
+    time.sleep(1.0)
+    for truth, detections in zip(truths, found):
+        photo = cv2.imread(str(folder / truth["image"]), cv2.IMREAD_COLOR)
         for key in ("coarse", "refined"):
             try:
                 if key == "coarse":
