@@ -67,8 +67,8 @@ def run_center(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
         _check_out(out, sources)
-    jobs = plan(sources, out or Path("/nonexistent-output"))
     models = border_models(model_refs[0], model_refs[1] if len(model_refs) == 2 else None, args.side, args.device)
+    jobs = plan(sources, out or Path("/nonexistent-output"))
     failed = 0
     for index, job in enumerate(jobs, 1):
         try:
