@@ -215,6 +215,8 @@ def test_dragging_a_line_moves_the_numbers_as_it_goes_and_keeps_it_as_manual(app
     mouse(app, canvas, "<B1-Motion>", x + 8, y)
     assert json.dumps(panel.card.report["front"]["centering"], sort_keys=True) != good
     canvas.focus_force()  # a key goes to the focused widget (the press gave the canvas the focus in the app)
+    app.update()  # let the focus change arrive before the key does
+    assert app.focus_get() is canvas
     canvas.event_generate("<Escape>")
     app.update()
     assert json.dumps(panel.card.report["front"]["centering"], sort_keys=True) == good

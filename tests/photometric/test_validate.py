@@ -69,7 +69,7 @@ def test_a_model_that_is_not_a_surface_model_is_refused(surface_model, capture_d
 
 def test_unknown_models_and_pictures_are_named(surface_model, capture_dir, capsys):
     assert main(["ps", "validate", "no-such-run", str(capture_dir)]) == 2
-    assert "No run, model package or weights file matches 'no-such-run'" in capsys.readouterr().err
+    assert "No model, run, model package or weights file matches 'no-such-run'" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="albedo, shaded or one of the capture's images"):
         validate(surface_model.package, capture_dir, image="nope.png")
 

@@ -121,8 +121,10 @@ def test_a_stale_lock_from_a_dead_process_is_recovered(engine, card_dataset, hom
 
 
 def test_a_crash_in_the_child_fails_the_run_and_the_engine_lives_on(engine, card_dataset, tmp_path):
+    import torch
+
     bad = tmp_path / "broken weights.pt"
-    bad.write_bytes(b"not a checkpoint at all" * 100)
+    torch.save({"epoch": 3}, bad)  # a plain checkpoint (it passes the safety check) that holds no model
     data = card_dataset("detect", count=10, size=96)
     sub = engine.subscribe()
     run_id = engine.start(tiny(data, weights=str(bad)))
