@@ -136,3 +136,33 @@ def test_center_without_a_usable_model_or_photo_is_a_sentence(border_home, tmp_p
     (tmp_path / "empty").mkdir()
     result = cli("center", "border", tmp_path / "empty", home=border_home)
     assert result.returncode == 1 and "No images" in result.stderr
+
+
+def test_a_photometric_capture_alone_gives_surface_evidence_and_says_what_was_not_assessed(tmp_path, home):
+    """No model in the library: centering, corners and edges are named as not measured, and the surface
+    sub-grade comes from photometric stereo's defect map alone."""
+    import cv2
+
+    from cardgrader.photometric import synthetic
+
+    card = synthetic.card(128, 96, dents=2, scratches=1, seed=8)
+    capture = synthetic.render(card.height, card.normals, card.mask, synthetic.ring_lights(6, 30, 10),
+                               albedo=card.albedo, noise=0.004)
+    capture_dir = synthetic.write_capture(tmp_path / "capture", capture)
+    (tmp_path / "photos").mkdir()
+    front = tmp_path / "photos" / "front.png"
+    cv2.imwrite(str(front), cv2.imread(str(next(capture_dir.glob("*.png")))))
+    result = cli("grade", "--front", front, "--ps", capture_dir, "--out", tmp_path / "report", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout.splitlines()[-1])
+    report = json.loads(Path(printed["report"]).read_text())
+    regions = report["photometric"]["surface"]["regions"]
+    assert len(regions) >= 1
+    surface = report["subgrades"]["surface"]
+    assert surface["grade"] is not None and surface["findings_used"] >= 1 and surface["estimate"] is True
+    assert report["subgrades"]["corners"]["grade"] is None and report["subgrades"]["centering"] == {}
+    assert any("Centering was not measured" in n for n in report["notes"])
+    assert report["overall"]["psa"]["limited_by"] == "surface"
+    parser = _Collect()
+    parser.feed(Path(printed["html"]).read_text(encoding="utf-8"))
+    assert any(img.get("alt") == "defect map" for img in parser.images)
