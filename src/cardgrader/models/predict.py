@@ -24,6 +24,7 @@ import numpy as np
 from cardgrader.errors import ConfigError, DataError
 from cardgrader.models.package import ModelPackage
 from cardgrader.training.config import DEVICE_PATTERN
+from cardgrader.training.preflight import devices_here, missing_device
 from cardgrader.training.safe_weights import check_weights_file
 
 DEFAULT_CONF = 0.25
@@ -97,9 +98,7 @@ def check_device(device: str | None) -> str | None:
         raise ConfigError(f"--device must be auto, cpu, mps, cuda, cuda:N or GPU numbers like 0 or 0,1; got {device!r}.",
                           field="device")
     if device != "cpu":
-        from cardgrader.training.preflight import _devices, missing_device
-
-        problem = missing_device(device, _devices())
+        problem = missing_device(device, devices_here())
         if problem:
             raise ConfigError(problem.replace("Config field 'device': ", "--device: "), field="device")
     return device

@@ -23,7 +23,8 @@ def needs_device_check(device: str) -> bool:
     return device not in ("auto", "cpu")
 
 
-def _devices() -> list[dict]:
+def devices_here() -> list[dict]:
+    """The devices torch can use in this process: cpu, then cuda:N (with names), then mps."""
     import torch
 
     found = [{"device": "cpu", "name": "CPU"}]
@@ -46,7 +47,7 @@ def _probe(weights: list[str], want_devices: bool) -> dict:
             result["weights_error"] = str(exc)
             break
     if want_devices:
-        result["devices"] = _devices()
+        result["devices"] = devices_here()
     return result
 
 
