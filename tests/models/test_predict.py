@@ -92,7 +92,7 @@ def test_predict_in_a_terminal_prints_a_summary_and_the_damaged_photo_on_stderr(
     result = cli("predict", model.package, folder, "--out", tmp_path / "out", "--conf", 0.001)
     assert result.returncode == 1
     assert one_sentence(result.stderr) == f"cardgrader: The image {bad} cannot be read: it is damaged or not an image."
-    assert f"Predicted 3 of 4 photos with 'tiny detect' (conf 0.001)" in result.stdout
+    assert "Predicted 3 of 4 photos with 'tiny detect' (conf 0.001)" in result.stdout
     assert "1 photo could not be read" in result.stdout
     only_good = cli("predict", model.package, *good, "--out", tmp_path / "out2", "--conf", 0.5)
     assert only_good.returncode == 0, only_good.stderr

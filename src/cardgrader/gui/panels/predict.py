@@ -14,7 +14,7 @@ import tkinter
 import customtkinter as ctk
 from PIL import Image, ImageTk
 
-from cardgrader.errors import Cancelled, UserError
+from cardgrader.errors import UserError
 from cardgrader.gui import theme
 from cardgrader.gui.predictions import DEFAULT_CONF, FLOOR, PhotoPrediction, PredictionSet
 from cardgrader.gui.tasks import BackgroundTask
