@@ -93,3 +93,12 @@ def show_progress(bar: ctk.CTkProgressBar, fraction: float | None) -> None:
         bar.stop()
         bar.configure(mode="determinate")
         bar.set(fraction)
+
+
+def panel_header(master, title: str, subtitle: str, pady: tuple[int, int] = (4, 6)) -> ctk.CTkFrame:
+    """A panel's title and its one-line muted explanation, in row 0 of `master`; returns the header frame."""
+    header = ctk.CTkFrame(master, fg_color="transparent")
+    header.grid(row=0, column=0, sticky="ew", padx=6, pady=pady)
+    ctk.CTkLabel(header, text=title, font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
+    ctk.CTkLabel(header, text=subtitle, text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+    return header

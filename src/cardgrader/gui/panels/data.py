@@ -13,7 +13,7 @@ import customtkinter as ctk
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Section, show_progress
+from cardgrader.gui.widgets import Section, show_progress, panel_header
 
 LEAVE_OUT = "(leave out)"
 MAX_FINDINGS_SHOWN = 200
@@ -33,12 +33,8 @@ class DataPanel(ctk.CTkScrollableFrame):
         self._thumb_images: list = []
         self.grid_columnconfigure(0, weight=1)
 
-        header = ctk.CTkFrame(self, fg_color="transparent")
-        header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 8))
-        ctk.CTkLabel(header, text="Data", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
-        ctk.CTkLabel(header, text="Card photos with labels from LabelImg, LabelMe, CVAT, Roboflow or YOLO folders. "
-                                  "Your folders are only read, never changed.",
-                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+        panel_header(self, "Data", "Card photos with labels from LabelImg, LabelMe, CVAT, Roboflow or YOLO folders. "
+                                   "Your folders are only read, never changed.", pady=(4, 8))
         self._judged_for = None
         self._generation = 0
         self.stopped = False

@@ -16,7 +16,7 @@ import customtkinter as ctk
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Choice, show_progress
+from cardgrader.gui.widgets import Choice, show_progress, panel_header
 
 ACTIVE_BORDER = "Active border model"
 SECONDARY = dict(fg_color=("gray80", "gray30"), hover_color=("gray70", "gray25"), text_color=("gray10", "gray90"),
@@ -51,12 +51,8 @@ class GradePanel(ctk.CTkFrame):
         self.grid_columnconfigure(0, weight=1)
         self.grid_rowconfigure(2, weight=1)
 
-        header = ctk.CTkFrame(self, fg_color="transparent")
-        header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 6))
-        ctk.CTkLabel(header, text="Grade", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
-        ctk.CTkLabel(header, text="Drop a card's front photo (and its back, if you like) and press Grade. Drag any "
-                                  "border line on the photo to correct it: the numbers follow as you drag.",
-                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+        panel_header(self, "Grade", "Drop a card's front photo (and its back, if you like) and press Grade. Drag any "
+                                    "border line on the photo to correct it: the numbers follow as you drag.")
         self._build_controls()
         self._build_results()
         self._register_drop_targets()

@@ -14,7 +14,7 @@ import customtkinter as ctk
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Section, show_progress
+from cardgrader.gui.widgets import Section, show_progress, panel_header
 from cardgrader.training.progress import fmt
 from cardgrader.vocabulary import ARCH_LABELS, SIDES, TASK_LABELS, TASKS
 
@@ -48,12 +48,8 @@ class ModelsPanel(ctk.CTkFrame):
         self.grid_columnconfigure(0, weight=1)
         self.grid_rowconfigure(2, weight=1)
 
-        header = ctk.CTkFrame(self, fg_color="transparent")
-        header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 6))
-        ctk.CTkLabel(header, text="Models", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
-        ctk.CTkLabel(header, text="Every finished run and imported .pt, by line (task / side / architecture). The active "
-                                  "model of a line is the one grading and checks use. Drop a .pt here to import it.",
-                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+        panel_header(self, "Models", "Every finished run and imported .pt, by line (task / side / architecture). The active "
+                                     "model of a line is the one grading and checks use. Drop a .pt here to import it.")
 
         buttons = ctk.CTkFrame(self, fg_color="transparent")
         buttons.grid(row=1, column=0, sticky="ew", padx=6)

@@ -18,7 +18,7 @@ from cardgrader.errors import UserError
 from cardgrader.gui import theme
 from cardgrader.gui.predictions import DEFAULT_CONF, FLOOR, PhotoPrediction, PredictionSet
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Choice, show_progress
+from cardgrader.gui.widgets import Choice, show_progress, panel_header
 
 NO_MODEL = "(no model in the library yet)"
 REDRAW_MS = 40  # slider moves are gathered: one redraw per pause, not one per pixel
@@ -76,12 +76,8 @@ class PredictPanel(ctk.CTkFrame):
         self.grid_columnconfigure(0, weight=1)
         self.grid_rowconfigure(2, weight=1)
 
-        header = ctk.CTkFrame(self, fg_color="transparent")
-        header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 6))
-        ctk.CTkLabel(header, text="Predict", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
-        ctk.CTkLabel(header, text="Drop card photos (or folders of them) anywhere here and see what a model finds. It "
-                                  "runs once and keeps everything above 1 % confidence, so the slider filters at once.",
-                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+        panel_header(self, "Predict", "Drop card photos (or folders of them) anywhere here and see what a model finds. It "
+                                      "runs once and keeps everything above 1 % confidence, so the slider filters at once.")
         self._build_controls()
         self._build_results()
         self._register_drop_targets()

@@ -12,6 +12,7 @@ import customtkinter as ctk
 
 from cardgrader.errors import UserError
 from cardgrader.gui import theme
+from cardgrader.gui.widgets import panel_header
 from cardgrader.training import events
 from cardgrader.training.progress import fmt, format_duration
 from cardgrader.training.store import RESUMABLE
@@ -39,12 +40,8 @@ class RunsPanel(ctk.CTkFrame):
         self.grid_rowconfigure(2, weight=1)
         self.grid_rowconfigure(3, weight=1)
 
-        header = ctk.CTkFrame(self, fg_color="transparent")
-        header.grid(row=0, column=0, sticky="ew", padx=6, pady=(4, 6))
+        header = panel_header(self, "Runs", "Every training run on this computer. Select two or more to compare them.")
         header.grid_columnconfigure(0, weight=1)
-        ctk.CTkLabel(header, text="Runs", font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
-        ctk.CTkLabel(header, text="Every training run on this computer. Select two or more to compare them.",
-                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
 
         buttons = ctk.CTkFrame(self, fg_color="transparent")
         buttons.grid(row=1, column=0, sticky="ew", padx=6)
