@@ -13,6 +13,7 @@ import shutil
 import sys
 import threading
 import time
+import tkinter
 import traceback
 
 import customtkinter as ctk
@@ -54,6 +55,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
             except Exception as exc:  # noqa: BLE001
                 log.warning("drag and drop unavailable: %s", exc)
         self.title("cardgrader — train and check card-grading models")
+        self._set_icon()
         self.geometry(self.settings.get("geometry"))
         self.minsize(1100, 720)
         self.report_callback_exception = self._callback_failed
@@ -88,6 +90,15 @@ class MainWindow(ctk.CTk, _DND_BASE):
         # building the first panel ran long, and then the window would wait for every other panel).
         self._startup_jobs = [self.after(STARTUP_FALLBACK_MS, self._after_startup)]
         self.bind("<Map>", self._first_map, add="+")
+
+    def _set_icon(self) -> None:
+        """The app icon in the title bar and task switcher (assets/cardgrader.png, bundled with the app)."""
+        icon = paths.assets_dir() / "cardgrader.png"
+        try:
+            self._icon = tkinter.PhotoImage(master=self, file=str(icon))
+            self.iconphoto(True, self._icon)
+        except tkinter.TclError as exc:
+            log.warning("no window icon (%s): %s", icon, exc)
 
     # ---- layout --------------------------------------------------------------------------------------
     def _build_sidebar(self) -> None:
@@ -377,8 +388,6 @@ def run(demo: bool = False, stats: str | None = None, screenshot: str | None = N
     """Start the app; with `demo`, train a tiny model on sample cards through the real panels."""
     from cardgrader.gui.stats import ResponsivenessProbe
 
-    import tkinter
-
     launched = _process_start_time()
     sys.setswitchinterval(0.001)  # hand the GIL back to the Tk thread promptly when a worker holds it
     try:
@@ -428,3 +437,21 @@ def _process_start_time() -> float:
         return psutil.Process().create_time()
     except Exception:  # noqa: BLE001
         return time.time()
+
+
+def open_and_close(timeout: float = 20.0) -> str:
+    """Open the main window, wait until it is on screen, and close it as the user would (the self-test)."""
+    start = time.perf_counter()
+    window = MainWindow()
+    mapped: list[float] = []
+    window.bind("<Map>", lambda _e: mapped.append(time.perf_counter() - start) if not mapped else None, add="+")
+    deadline = time.monotonic() + timeout
+    while not mapped and time.monotonic() < deadline:
+        window.update()
+        time.sleep(0.01)
+    panels, dnd = len(PANELS), window.dnd_version
+    window.on_close()
+    if not mapped:
+        raise RuntimeError(f"the window did not appear within {timeout:.0f} s")
+    return (f"window shown after {mapped[0]:.2f} s with {panels} panels, drag and drop "
+            f"{'tkdnd ' + str(dnd) if dnd else 'unavailable'}; closed")
