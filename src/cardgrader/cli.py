@@ -25,6 +25,7 @@ COMMANDS = (
     "cardgrader.commands.evaluate",
     "cardgrader.commands.data",
     "cardgrader.commands.ps",
+    "cardgrader.commands.selftest",
 )
 
 
@@ -89,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def gui_main() -> int:
-    """Entry point of the windowed `cardgrader-gui` launcher."""
+    """Entry point of the windowed `cardgrader-gui` launcher (no console: its output goes to the log)."""
+    from cardgrader.frozen import ensure_streams
+
+    ensure_streams()
     return main(["gui", *sys.argv[1:]])
 
 
