@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast system-deps bench clean
+.PHONY: setup run test test-fast system-deps bench clean dist dist-check
+FLAVOUR ?= cpu
 
 setup: $(STAMP)
 
@@ -26,6 +27,14 @@ test: setup system-deps
 
 test-fast: setup system-deps
 	$(PY) -m pytest -m "not slow"
+
+# The double-click app: a PyInstaller one-folder build, archived (README: "Building the app").
+dist: setup
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[build]"
+	FLAVOUR=$(FLAVOUR) PY=$(PY) scripts/dist.sh
+
+dist-check: system-deps
+	FLAVOUR=$(FLAVOUR) scripts/dist-check.sh
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
