@@ -4,7 +4,8 @@
 #  2. the frozen `self-test` in a network namespace with no network at all, every connect() traced:
 #     it must pass, and no IPv4/IPv6 connection may have been attempted;
 #  3. the frozen GUI under Xvfb: `--demo --exit-after-train` trains through the real panels, with a screenshot;
-#  4. start-up, frozen against unfrozen in the same run (the demo's startup_seconds: process start to window);
+#  4. start-up, frozen against unfrozen in the same run, alternating, STARTUP_ROUNDS (3) rounds each
+#     (the demo's startup_seconds: process start to window shown);
 #  5. the CPU flavour's question: with the bundled nvidia/ libraries moved away, does torch still import?
 # DIST_DIR: where `make dist` put the archive (dist/ by default); the check's files go to $DIST_DIR/check-<flavour>.
 set -euo pipefail
@@ -21,6 +22,7 @@ done
 check=$(mktemp -d /tmp/cardgrader-dist-check-XXXX)
 out="$dist/check-$FLAVOUR"
 rm -rf "$out"; mkdir -p "$out"
+trap 'rm -rf "$check"' EXIT
 tar -C "$check" -xzf "$archive"
 exe="$check/cardgrader/cardgrader"
 echo "== unpacked $archive into $check: $(du -sm "$check/cardgrader" | cut -f1) MiB"
@@ -40,15 +42,15 @@ xvfb-run -a -s "-screen 0 1440x900x24" "$exe" gui --demo --stats "$out/frozen-st
   --screenshot "$out/frozen-gui.png" --exit-after-train
 cat "$out/frozen-stats.json"; echo
 
-echo "== 3. start-up, frozen against unfrozen (same run)"
-CARDGRADER_HOME="$check/home-unfrozen" xvfb-run -a -s "-screen 0 1440x900x24" "$PY" -m cardgrader gui --demo \
-  --stats "$out/unfrozen-stats.json" --exit-after-train
-"$PY" - "$out/frozen-stats.json" "$out/unfrozen-stats.json" <<'EOF'
-import json, sys
-frozen, unfrozen = (json.load(open(p))["startup_seconds"] for p in sys.argv[1:])
-print(f"start-up (process start to window shown): frozen {frozen:.2f} s, unfrozen {unfrozen:.2f} s, "
-      f"ratio {frozen / unfrozen:.2f}")
-EOF
+echo "== 3. start-up, frozen against unfrozen (same run, alternating, ${STARTUP_ROUNDS:=3} rounds each)"
+for round in $(seq 1 "$STARTUP_ROUNDS"); do
+  for kind in frozen unfrozen; do
+    if [ $kind = frozen ]; then app=("$exe"); else app=("$PY" -m cardgrader); fi
+    CARDGRADER_HOME="$check/home-startup" xvfb-run -a -s "-screen 0 1440x900x24" "${app[@]}" gui --demo \
+      --stats "$out/$kind-startup-$round.json" --exit-after-train
+  done
+done
+"$PY" scripts/startup_summary.py "$out"
 
 if [ "$FLAVOUR" = cpu ] && [ -d "$check/cardgrader/_internal/nvidia" ]; then
   echo "== 4. without the bundled nvidia/ libraries (moved away): does torch import on this CPU?"
@@ -57,5 +59,4 @@ if [ "$FLAVOUR" = cpu ] && [ -d "$check/cardgrader/_internal/nvidia" ]; then
   mv "$check/nvidia.away" "$check/cardgrader/_internal/nvidia"
   echo "nvidia/ in the cpu flavour: $(du -sm "$check/cardgrader/_internal/nvidia" | cut -f1) MiB; triton: $( [ -d "$check/cardgrader/_internal/triton" ] && echo bundled || echo left out)"
 fi
-rm -rf "$check"
 echo "dist-check passed: $archive"

@@ -16,7 +16,8 @@ dist=${DIST_DIR:-dist}
 out="$dist/$FLAVOUR"
 work="${BUILD_DIR:-build}/pyinstaller-$FLAVOUR"
 start=$(date +%s)
-CARDGRADER_FLAVOUR=$FLAVOUR $PY -m PyInstaller build.spec --noconfirm --log-level WARN \
+# PYTHONWARNINGS: PyInstaller imports every torch submodule to list them, and many warn that they are deprecated.
+PYTHONWARNINGS=ignore CARDGRADER_FLAVOUR=$FLAVOUR $PY -m PyInstaller build.spec --noconfirm --log-level WARN \
   --distpath "$out" --workpath "$work"
 app="$out/cardgrader"
 if [ "$os_name" = linux ]; then
