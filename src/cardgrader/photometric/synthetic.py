@@ -89,6 +89,7 @@ class SyntheticCard:
     mask: np.ndarray
     albedo: np.ndarray
     defects: list[PlantedDefect] = field(default_factory=list)
+    specular: np.ndarray | float = 0.0  # strength of the glossy lobe per pixel (foil), for `render`
 
 
 def _segment_distance(xx: np.ndarray, yy: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
@@ -98,13 +99,17 @@ def _segment_distance(xx: np.ndarray, yy: np.ndarray, p0: np.ndarray, p1: np.nda
 
 
 def card(height_px: int = 160, width_px: int = 120, dents: int = 2, scratches: int = 2, creases: int = 0,
-         warp: float = 0.08, printed: bool = True, seed: int = 0) -> SyntheticCard:
+         warp: float = 0.08, printed: bool = True, seed: int = 0, artwork: str | None = None,
+         dent_radius: tuple[float, float] = (0.05, 0.08), dent_depth: tuple[float, float] = (0.25, 0.4)) -> SyntheticCard:
     """A warped card (a gentle saddle and bow) with planted dents, scratches and creases (fewer when
     the card has no clear room left for one: planted defects never touch).
 
     Dents are smooth round pits, scratches thin straight grooves, creases long sharp folds across the
-    card; `warp` is the bow's rise as a fraction of the card width. The printed albedo carries shapes
-    and text-like bars, so a defect map must tell print from relief.
+    card; `warp` is the bow's rise as a fraction of the card width. A dent's radius is drawn from
+    `dent_radius` (shares of the short side), its depth from `dent_depth` (shares of its radius). The
+    printed albedo carries shapes and text-like bars, so a defect map must tell print from relief;
+    `artwork` (one of `ARTWORKS`) prints a harder face instead (see `printed_face`), and
+    `printed=False` leaves blank stock.
     """
     rng = np.random.default_rng(seed)
     h, w = height_px, width_px
@@ -127,12 +132,12 @@ def card(height_px: int = 160, width_px: int = 120, dents: int = 2, scratches: i
         return None
 
     for _ in range(dents):
-        radius = rng.uniform(0.05, 0.08) * min(h, w)
+        radius = rng.uniform(*dent_radius) * min(h, w)
         spot = free_spot(radius * 1.6)
         if spot is None:
             continue
         cx, cy = spot
-        depth = rng.uniform(0.25, 0.4) * radius
+        depth = rng.uniform(*dent_depth) * radius
         height -= depth * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (radius / 2) ** 2))
         r = int(np.ceil(radius * 1.1))
         defects.append(PlantedDefect("dent", (int(cx - r), int(cy - r), int(cx + r), int(cy + r)), float(depth)))
@@ -159,16 +164,102 @@ def card(height_px: int = 160, width_px: int = 120, dents: int = 2, scratches: i
         top, bottom = row - abs(tilt) * w / 2, row + abs(tilt) * w / 2
         defects.append(PlantedDefect("crease", (0, int(top - 3), w - 1, int(np.ceil(bottom + 3))), float(depth)))
 
-    albedo = np.full((h, w), 0.85)
-    if printed:
-        border = int(0.08 * w)
-        albedo[border:h - border, border:w - border] = 0.55
-        for _ in range(5):
-            cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
-            cv2.circle(albedo, (int(cx), int(cy)), int(rng.uniform(0.06, 0.16) * w), float(rng.uniform(0.3, 0.9)), -1)
-        bar = int(0.78 * h)
-        albedo[bar:bar + max(2, h // 20), border * 2:w - border * 2] = 0.95
-    return SyntheticCard(height, normals_from_height(height), np.ones((h, w), bool), albedo.astype(np.float32), defects)
+    if artwork is not None:
+        albedo, specular = printed_face(artwork, h, w, seed)
+    else:
+        albedo, specular = (_panels(rng, h, w) if printed else np.full((h, w), STOCK, np.float32)), 0.0
+    return SyntheticCard(height, normals_from_height(height), np.ones((h, w), bool), albedo, defects, specular)
+
+
+# ---- printed faces ----------------------------------------------------------------------------------------
+STOCK = 0.85  # white card stock
+DARK_INK = 0.08  # dark ink reflects about a tenth of what the stock does: its normals are ten times noisier
+ARTWORKS = ("panels", "checker", "text", "halftone", "foil")
+
+
+def _panels(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """The plain print `card` has always drawn: a framed panel, discs of several tones and a bright bar."""
+    albedo = np.full((h, w), STOCK)
+    border = int(0.08 * w)
+    albedo[border:h - border, border:w - border] = 0.55
+    for _ in range(5):
+        cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+        cv2.circle(albedo, (int(cx), int(cy)), int(rng.uniform(0.06, 0.16) * w), float(rng.uniform(0.3, 0.9)), -1)
+    bar = int(0.78 * h)
+    albedo[bar:bar + max(2, h // 20), border * 2:w - border * 2] = 0.95
+    return albedo.astype(np.float32)
+
+
+def _inked(coverage: np.ndarray) -> np.ndarray:
+    """Albedo of stock covered by dark ink in the given share (0-1) of each pixel."""
+    return (STOCK - (STOCK - DARK_INK) * np.clip(coverage, 0.0, 1.0)).astype(np.float32)
+
+
+def _checker(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    side = max(4, w // 12)
+    oy, ox = (int(v) for v in rng.integers(0, side, 2))
+    yy, xx = np.mgrid[0:h, 0:w]
+    return _inked((((yy + oy) // side + (xx + ox) // side) % 2 == 0).astype(np.float32))
+
+
+def _text(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Lines of anti-aliased lettering (strokes 1-3 px wide), with now and then a bold heading."""
+    ink = np.zeros((h, w), np.uint8)
+    letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    body = max(0.2, h / 900)  # letters about a 40th of the card's height
+    y = 0.08 * h
+    while y < 0.93 * h:
+        heading = rng.random() < 0.15
+        scale, thickness = (1.6 * body, max(2, round(3 * body))) if heading else (body, max(1, round(1.5 * body)))
+        words = " ".join("".join(rng.choice(letters, int(rng.integers(2, 9)))) for _ in range(16))
+        cv2.putText(ink, words, (int(0.06 * w), int(y)), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thickness, cv2.LINE_AA)
+        y += 38 * scale
+    return _inked(ink / 255.0)
+
+
+def _halftone(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A screened photo: ink dots on a 45-degree grid, each dot's area the local tone of a smooth image."""
+    pitch = max(3.0, w / 70)
+    coarse = 0.1 + 0.8 * rng.random((max(2, h // 40), max(2, w // 40)))  # tones from 10 to 90 % ink
+    tone = np.clip(cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC), 0, 1)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    u, v = (xx + yy) / (np.sqrt(2) * pitch), (xx - yy) / (np.sqrt(2) * pitch)
+    dist = np.hypot(u - np.round(u), v - np.round(v)) * pitch
+    return _inked(pitch * np.sqrt(tone / np.pi) - dist + 0.5)  # a pixel of anti-aliasing at each rim
+
+
+def _foil(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """The panel print with a holographic foil window: dark diffuse, a strong gloss in diffraction bands."""
+    albedo = _panels(rng, h, w)
+    specular = np.zeros((h, w), np.float32)
+    fw, fh = (rng.uniform(0.4, 0.7) * w, rng.uniform(0.25, 0.4) * h)
+    x0, y0 = int(rng.uniform(0.1 * w, 0.9 * w - fw)), int(rng.uniform(0.1 * h, 0.9 * h - fh))
+    window = (slice(y0, y0 + int(fh)), slice(x0, x0 + int(fw)))
+    yy, xx = np.mgrid[window].astype(np.float64)
+    angle, period = rng.uniform(0, np.pi), rng.uniform(0.03, 0.08) * w
+    bands = 0.5 + 0.5 * np.cos(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period)
+    albedo[window] = 0.2
+    specular[window] = 1.5 + 2.5 * bands
+    return albedo, specular
+
+
+def printed_face(kind: str, height_px: int, width_px: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | float]:
+    """(albedo (H, W), specular strength: (H, W) for foil, else 0) of a card's printed face:
+
+    - "panels": the plain print `card` draws by default (mid-tone panel and discs, a bright bar);
+    - "checker": a checkerboard of dark ink on white stock (about 10:1), squares a twelfth of the width;
+    - "text": lines of dark lettering like a card's rules text, strokes 1-3 px wide, some bold headings;
+    - "halftone": a screened photo, dark dots on a 45-degree grid whose size follows the tone;
+    - "foil": the panel print with a holographic foil window (dark diffuse, strong banded gloss).
+    """
+    rng = np.random.default_rng([seed, 1])  # its own stream: a card's print does not move its relief
+    h, w = height_px, width_px
+    if kind == "foil":
+        return _foil(rng, h, w)
+    makers = {"panels": _panels, "checker": _checker, "text": _text, "halftone": _halftone}
+    if kind not in makers:
+        raise ValueError(f"Unknown artwork {kind!r}; use one of {', '.join(ARTWORKS)}.")
+    return makers[kind](rng, h, w), 0.0
 
 
 # ---- rendering ------------------------------------------------------------------------------------------
@@ -185,7 +276,7 @@ def cast_shadows(height: np.ndarray, direction: np.ndarray, max_steps: int | Non
     span = float(height.max() - height.min())
     steps = int(min(max_steps or max(h, w), np.ceil(span / max(rise, 1e-6)) + 1))
     for t in range(1, steps + 1):
-        oc, orow = int(round(t * dcol)), int(round(t * drow))
+        oc, orow = round(t * dcol), round(t * drow)
         if abs(oc) >= w or abs(orow) >= h:
             break
         src = height[max(0, orow):h + min(0, orow), max(0, oc):w + min(0, oc)]
@@ -194,9 +285,11 @@ def cast_shadows(height: np.ndarray, direction: np.ndarray, max_steps: int | Non
     return shadow
 
 
-def shade(normals: np.ndarray, directions: np.ndarray, albedo: np.ndarray | float = 1.0, specular: float = 0.0,
-          roughness: float = 0.3, fresnel: float = 0.04, diffuse_roughness: float = 0.0) -> np.ndarray:
+def shade(normals: np.ndarray, directions: np.ndarray, albedo: np.ndarray | float = 1.0,
+          specular: np.ndarray | float = 0.0, roughness: float = 0.3, fresnel: float = 0.04,
+          diffuse_roughness: float = 0.0) -> np.ndarray:
     """Radiance (N, H, W) of a diffuse + Cook-Torrance (GGX, Smith, Schlick) surface, no shadows cast.
+    `albedo` and `specular` are one number or one per pixel (a foil window glosses, the print does not).
 
     The diffuse term is Lambertian, or Oren-Nayar with `diffuse_roughness` (sigma, radians) for matte
     surfaces that are flatter than Lambert's cosine.
@@ -222,7 +315,7 @@ def shade(normals: np.ndarray, directions: np.ndarray, albedo: np.ndarray | floa
                 np.linalg.norm(light_t, axis=-1) * np.linalg.norm(view_t, axis=-1), 1e-9)
             alpha, beta = np.maximum(theta_i, theta_r), np.minimum(theta_i, theta_r)
             value = value * (on_a + on_b * np.clip(cos_phi, 0, None) * np.sin(alpha) * np.tan(beta))
-        if specular:
+        if np.any(specular):
             hvec = (l + VIEW) / np.linalg.norm(l + VIEW)
             nh = np.clip(n @ hvec, 0, 1)
             d = a2 / (np.pi * (nh * nh * (a2 - 1) + 1) ** 2)
@@ -245,7 +338,7 @@ class Capture:
 
 
 def render(height: np.ndarray | None, normals: np.ndarray, mask: np.ndarray, directions: np.ndarray,
-           albedo: np.ndarray | float = 0.8, specular: float = 0.0, roughness: float = 0.3, noise: float = 0.0,
+           albedo: np.ndarray | float = 0.8, specular: np.ndarray | float = 0.0, roughness: float = 0.3, noise: float = 0.0,
            shadows: bool = True, ambient: float = 0.0, bits: int | None = None, seed: int = 0,
            diffuse_roughness: float = 0.0) -> Capture:
     """Render a capture of a surface. `noise` is the standard deviation of additive noise (image range
