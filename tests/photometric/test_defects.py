@@ -1,17 +1,21 @@
-"""The defect map finds planted dents, scratches and creases, and leaves a clean card alone."""
+"""The defect map finds planted dents, scratches and creases, and leaves a clean card alone: on printed
+artwork (dark ink, text, halftone, foil), under sensor noise and the shadows of low lamps."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cardgrader.photometric import solve, synthetic
-from cardgrader.photometric.defects import find_defects, integrity_score
+from cardgrader.photometric import analyse, solve, synthetic
+from cardgrader.photometric.defects import DefectSettings, find_defects, integrity_score
 from cardgrader.photometric.depth import integrate
 from cardgrader.photometric.matching import match, same_defect
 
 RING = synthetic.ring_lights(8, 35, 10)
 HARD = np.vstack([synthetic.ring_lights(8, 12, 0), synthetic.ring_lights(6, 30, 20), synthetic.ring_lights(6, 78, 30)])
+# Raking lamps whose shadows fill the dents, and four near the camera that make foil glint.
+LOW = np.vstack([synthetic.ring_lights(8, 15, 10), synthetic.ring_lights(4, 75, 55)])
+SIZE = (280, 200)
 
 
 def defect_map(card, lights, method, **render):
@@ -20,10 +24,17 @@ def defect_map(card, lights, method, **render):
     return find_defects(normals, None, integrate(normals))
 
 
+def analysed(card, lights, method, noise, seed=0, settings=None):
+    """The pipeline's defect map (with the solver's albedo, residual and lights used) of a rendering."""
+    capture = synthetic.render(card.height, card.normals, card.mask, lights, albedo=card.albedo,
+                               specular=card.specular, noise=noise, seed=seed)
+    return analyse(capture.images, capture.directions, method, defect_settings=settings).defects
+
+
 @pytest.mark.parametrize("method, lights, render", [
-    ("l2", RING, dict(noise=0.005)),
-    ("robust", RING, dict(noise=0.01)),
-    ("robust", HARD, dict(noise=0.005, specular=2.0, roughness=0.3)),
+    ("l2", RING, {"noise": 0.005}),
+    ("robust", RING, {"noise": 0.01}),
+    ("robust", HARD, {"noise": 0.005, "specular": 2.0, "roughness": 0.3}),
 ])
 def test_planted_dents_and_scratches_are_found(method, lights, render):
     planted = found = true_found = 0
@@ -65,3 +76,89 @@ def test_integrity_drops_with_damage():
     assert scores[0] == 100.0
     assert scores == sorted(scores, reverse=True) and scores[1] > scores[3]
     assert integrity_score([], 100) == 100.0
+
+
+@pytest.mark.parametrize("method", ["l2", "robust"])
+@pytest.mark.parametrize("noise", [0.0, 0.005, 0.01])
+@pytest.mark.parametrize("artwork", synthetic.ARTWORKS)
+def test_an_undamaged_printed_card_scores_at_least_95_with_no_regions(artwork, noise, method):
+    card = synthetic.card(*SIZE, dents=0, scratches=0, seed=21, artwork=artwork)
+    result = analysed(card, LOW, method, noise, seed=3)
+    assert result.regions == [], [(r.kind, r.bbox) for r in result.regions]
+    assert result.integrity >= 95
+
+
+@pytest.mark.parametrize("artwork", ["checker", "text", "halftone", "foil"])
+def test_printed_artwork_neither_hides_nor_fakes_damage(artwork):
+    """Three damaged cards per face at 1 % noise under low lamps: recall >= 0.8 at precision >= 0.5."""
+    planted = found = true_found = 0
+    for seed in range(3):
+        card = synthetic.card(*SIZE, dents=2, scratches=2, seed=30 + seed, artwork=artwork,
+                              dent_radius=(0.03, 0.08), dent_depth=(0.15, 0.4))
+        regions = analysed(card, LOW, "robust", 0.01, seed=seed).regions
+        planted += len(card.defects)
+        found += len(regions)
+        true_found += len(match([d.bbox for d in card.defects], [r.bbox for r in regions]).pairs)
+    recall, precision = true_found / planted, true_found / max(found, 1)
+    assert recall >= 0.8 and precision >= 0.5, (recall, precision)
+
+
+def test_dark_ink_is_judged_against_its_own_larger_noise():
+    card = synthetic.card(*SIZE, dents=0, scratches=0, seed=5, artwork="checker")
+    result = analysed(card, LOW, "l2", 0.01, settings=DefectSettings(min_deviation_deg=0.2))  # a low floor
+    inner = np.zeros(card.mask.shape, bool)
+    inner[20:-20, 20:-20] = True
+    dark, white = inner & (card.albedo < 0.3), inner & (card.albedo > 0.6)
+    ratio = np.median(result.noise_deg[dark]) / np.median(result.noise_deg[white])
+    assert 6 < ratio < 15  # the stock reflects 0.85 / 0.08 = 10.6 times what the ink does
+
+
+def _groove(shape, lean_as_one: bool) -> np.ndarray:
+    """Normals of a card with one straight groove 1 px deep; with `lean_as_one` the groove's far wall is
+    mirrored to lean the same way as its near wall: the same deviations, but no closed relief."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    across = (yy - 0.5 * h) * np.cos(0.3) - (xx - 0.5 * w) * np.sin(0.3)
+    along = (yy - 0.5 * h) * np.sin(0.3) + (xx - 0.5 * w) * np.cos(0.3)
+    height = -np.exp(-across ** 2 / (2 * 0.9 ** 2)) * (np.abs(along) < 0.2 * w)
+    normals = synthetic.normals_from_height(height)
+    if lean_as_one:
+        far = across < 0
+        normals[far, :2] *= -1
+    rng = np.random.default_rng(0)
+    noisy = normals + rng.normal(0, np.radians(0.3), normals.shape).astype(np.float32)
+    return noisy / np.linalg.norm(noisy, axis=2, keepdims=True)
+
+
+def test_a_band_that_leans_as_one_is_shading_not_a_scratch():
+    albedo = np.full(SIZE, 0.8, np.float32)
+    groove = find_defects(_groove(SIZE, lean_as_one=False), albedo=albedo)
+    band = find_defects(_groove(SIZE, lean_as_one=True), albedo=albedo)
+    assert [r.kind for r in groove.regions] == ["scratch"]
+    steep = [int((m.deviation > 10).sum()) for m in (groove, band)]
+    assert steep[0] > 100 and abs(steep[1] - steep[0]) < 0.1 * steep[0]  # as many steep departures ...
+    assert band.regions == []  # ... but they do not close into relief
+
+
+def test_a_scratch_crossing_dark_ink_stays_one_scratch():
+    card = synthetic.card(*SIZE, dents=0, scratches=1, seed=3, printed=False)
+    x0, y0, x1, y1 = card.defects[0].bbox
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    card.albedo[cy - 12:cy + 12, cx - 12:cx + 12] = 0.02  # black ink hides the middle of the scratch
+    result = analysed(card, LOW, "robust", 0.01)
+    assert [r.kind for r in result.regions] == ["scratch"]
+    assert same_defect(card.defects[0].bbox, result.regions[0].bbox)
+    assert result.regions[0].length_px > 0.8 * np.hypot(x1 - x0 - 4, y1 - y0 - 4)
+
+
+def test_the_summary_states_the_rule_with_its_numbers():
+    card = synthetic.card(*SIZE, dents=1, scratches=0, seed=9, artwork="text")
+    capture = synthetic.render(card.height, card.normals, card.mask, LOW, albedo=card.albedo, noise=0.01)
+    settings = DefectSettings(seed_sigmas=6.0, grow_sigmas=3.5, min_area_px=30)
+    summary = analyse(capture.images, capture.directions, "robust", defect_settings=settings).defects.summary()
+    rule = summary["defect_definition"]
+    assert "noise" in rule and "albedo" in rule and "lights" in rule
+    assert "3.5 times" in rule and "past 6 times" in rule and "30 px" in rule
+    assert "weight(kind)" in summary["integrity_definition"]
+    assert summary["noise_deg"] > 0 and summary["threshold_deg"] > summary["noise_deg"]
+    assert summary["counts"]["dent"] == 1

@@ -1,14 +1,24 @@
-"""The defect map: where the surface departs from the card's own smooth shape.
+"""The defect map: where the surface departs from the card's own smooth shape by more than its noise.
 
 A card is flat stock with a gentle warp; its smooth shape is the normal field blurred over a scale well
-above any dent or scratch (a tenth of the card's short side). A pixel is defective where its normal
-turns away from that smooth shape by more than the capture's own noise allows (a robust threshold: the
-median deviation plus six median absolute deviations, and never below `min_deviation_deg`). Neighbouring
-defective pixels form regions; each region gets a kind guess from its shape, an area, a bounding box and
-a depth estimate from the integrated depth minus its smooth shape.
+above any dent or scratch (a tenth of the card's short side), blurred a second time without the pixels
+the first pass found standing out, so that a deep dent leaves no halo. Each pixel's deviation from that
+shape is judged against the noise its own normal carries (`defect_noise`): more where the print is dark,
+where the solver kept fewer lights, where its residual says Lambert's model did not hold, and where the
+neighbourhood's normals scatter; the scale is measured on the card itself. The rule (`defect_evidence`):
 
-Kind guess: long and thin across much of the card is a crease (length at least half the short side);
-long and thin otherwise is a scratch (length at least 3 x width); anything compact is a dent.
+- a pixel deviates past `grow_sigmas` times its noise; a defect is a connected group of such pixels that
+  holds one past `seed_sigmas` and covers `min_area_px` (and `min_area_fraction` of the card): noise
+  alone leaves specks of a few pixels, and on a noiseless capture the floor makes `min_deviation_deg`
+  the smallest departure called a defect;
+- its walls tilt against each other, as relief that starts and ends at the surface does (its tilts lean
+  one way by at most `max_lean` of their sum); a patch leaning as one is a shading error;
+- pieces of one scratch that dark ink interrupted are one region.
+
+Each region gets a kind guess from its shape, an area, a bounding box and a depth from the integrated
+depth minus its smooth shape. Kind guess: long and thin across much of the card is a crease (length at
+least half the short side); long and thin otherwise is a scratch (length at least 3 x width); anything
+compact is a dent.
 
 Surface-integrity score, 0-100: 100 minus a penalty per region, never below 0. A region's penalty is its
 kind's weight (crease 30, dent 12, scratch 8) times its severity, the region's mean deviation from the
@@ -23,11 +33,30 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
+from cardgrader.photometric.defect_evidence import (
+    closed_relief,
+    scratch_links,
+    seeded_groups,
+    significant,
+)
+from cardgrader.photometric.defect_noise import pixel_noise, sample
+
 KIND_WEIGHTS = {"crease": 30.0, "dent": 12.0, "scratch": 8.0}
 SEVERE_DEG = 15.0
 SCORE_DEFINITION = (
     "100 minus, per defect region, weight(kind) x min(1, mean deviation / 15 deg) + 100 x region area / card "
     "area; weights crease 30, dent 12, scratch 8; clamped to 0-100."
+)
+DEFECT_DEFINITION = (
+    "A pixel deviates where its normal departs from the card's smooth shape (the normals blurred over a "
+    "tenth of the short side) by more than {grow:g} times the noise its own normal carries: the noise "
+    "measured on the card (or in the pixel's neighbourhood, where larger) divided by the pixel's albedo "
+    "and by the square root of the share of lights the solver used, and widened where the photometric "
+    "residual shows shading that Lambert's model does not explain. A defect is a connected group of such "
+    "pixels, at least one past {seed:g} times its noise, covering at least {area} px, whose walls tilt "
+    "against each other as a dent's, scratch's or crease's do (a patch whose tilts lean one way by more "
+    "than {lean:.0%} of their sum is shading, not relief); the pieces of one scratch that dark ink "
+    "interrupts count once. On a noiseless capture nothing under {floor:g} deg counts."
 )
 
 
@@ -35,9 +64,19 @@ SCORE_DEFINITION = (
 class DefectSettings:
     smooth_fraction: float = 0.1  # blur scale of the card's smooth shape, as a share of its short side
     min_deviation_deg: float = 3.0  # never call less than this a defect, however clean the capture
-    noise_mads: float = 6.0
-    min_area_fraction: float = 2e-4  # smaller regions are noise (about 4 px on a 160 x 120 card)
+    seed_sigmas: float = 5.0  # a defect holds a pixel this many noise deviations off the smooth shape ...
+    grow_sigmas: float = 3.0  # ... and is the group of pixels past this many around it
+    min_area_px: int = 24  # noise past grow_sigmas lies in specks of a few pixels ...
+    min_area_fraction: float = 2e-4  # ... and a defect is never smaller than this share of the card
+    max_lean: float = 0.6  # relief's walls tilt against each other; a patch leaning as one is shading
     edge_margin_px: int = 3  # the card's cut edge is not its surface
+
+    def min_area(self, card_area_px: int) -> int:
+        return max(self.min_area_px, round(self.min_area_fraction * card_area_px))
+
+    def definition(self, card_area_px: int) -> str:
+        return DEFECT_DEFINITION.format(grow=self.grow_sigmas, seed=self.seed_sigmas, area=self.min_area(card_area_px),
+                                        lean=self.max_lean, floor=self.min_deviation_deg)
 
 
 @dataclass
@@ -53,6 +92,7 @@ class DefectRegion:
     mean_deviation_deg: float
     peak_deviation_deg: float
     misfit: float | None = None  # mean photometric residual / albedo: how badly Lambert explains it
+    noise_multiple: float | None = None  # median deviation over the pixel's own noise (1 is noise)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -64,16 +104,20 @@ class DefectMap:
     deviation: np.ndarray  # (H, W) float32 degrees from the smooth shape
     regions: list[DefectRegion]
     integrity: float
-    threshold_deg: float
+    threshold_deg: float  # the seed threshold (seed_sigmas x noise) at the card's median pixel
     card_area_px: int
     settings: DefectSettings = field(default_factory=DefectSettings)
+    noise_deg: np.ndarray | None = None  # (H, W) float32, each pixel's noise (sd per axis), degrees
+    median_noise_deg: float = 0.0  # the noise of the card's median pixel
 
     def summary(self) -> dict:
         counts = {kind: sum(r.kind == kind for r in self.regions) for kind in KIND_WEIGHTS}
         return {
             "integrity": round(self.integrity, 1),
             "integrity_definition": SCORE_DEFINITION,
+            "defect_definition": self.settings.definition(self.card_area_px),
             "threshold_deg": round(self.threshold_deg, 2),
+            "noise_deg": round(self.median_noise_deg, 3),
             "defect_area_fraction": round(float(self.mask.sum()) / max(self.card_area_px, 1), 5),
             "counts": counts,
             "regions": [r.to_json() for r in self.regions],
@@ -101,9 +145,20 @@ def _masked_blur(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarr
     return out
 
 
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    length = np.sqrt(np.einsum("ijk,ijk->ij", vectors, vectors))[..., None]
+    return vectors / np.maximum(length, 1e-6)
+
+
 def smooth_shape(normals: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    smooth = _masked_blur(normals.astype(np.float32), mask, sigma)
-    return smooth / np.maximum(np.linalg.norm(smooth, axis=2, keepdims=True), 1e-6)
+    return _unit(_masked_blur(normals.astype(np.float32), mask, sigma))
+
+
+def _blur_without(values: np.ndarray, keep: np.ndarray, supported: np.ndarray, sigma: float,
+                  whole: np.ndarray) -> np.ndarray:
+    """The masked blur of `values` over `keep`, and `whole` (the blur over the whole card) where `keep`
+    leaves too little to go on (not `supported`)."""
+    return np.where(supported[..., None] if values.ndim == 3 else supported, _masked_blur(values, keep, sigma), whole)
 
 
 def _fill_holes(binary: np.ndarray) -> np.ndarray:
@@ -124,62 +179,89 @@ def _kind(length: float, width: float, short_side: int) -> str:
     return "dent"
 
 
+def _deviation(normals: np.ndarray, smooth: np.ndarray, card: np.ndarray) -> np.ndarray:
+    """Degrees between each normal and the smooth shape (0 off the card)."""
+    cos = np.clip(np.einsum("ijk,ijk->ij", normals, smooth), -1.0, 1.0)
+    return np.where(card, np.degrees(np.arccos(cos)), 0.0).astype(np.float32)
+
+
 def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.ndarray | None = None,
                  settings: DefectSettings | None = None, residual: np.ndarray | None = None,
-                 albedo: np.ndarray | None = None) -> DefectMap:
-    """Defect mask, regions and integrity score of a card's normal map. With `depth` each region gets a
-    depth; with the solver's `residual` and `albedo`, how far its shading is from Lambertian."""
+                 albedo: np.ndarray | None = None, used_fraction: np.ndarray | None = None) -> DefectMap:
+    """Defect mask, regions and integrity score of a card's normal map. `albedo` (and the robust solver's
+    `used_fraction`, the share of lights each pixel kept) tell where its normals are noisy; the solver's
+    `residual` where Lambert's model failed; with `depth` each region gets a depth."""
     s = settings or DefectSettings()
+    normals = normals.astype(np.float32)
     h, w = normals.shape[:2]
     card = np.ones((h, w), bool) if mask is None else np.asarray(mask, bool)
-    short_side = int(min(h, w))
-    sigma = max(2.0, s.smooth_fraction * short_side)
-    smooth = smooth_shape(normals, card, sigma)
-    cos = np.clip(np.einsum("ijk,ijk->ij", normals.astype(np.float32), smooth), -1.0, 1.0)
-    deviation = np.degrees(np.arccos(cos)).astype(np.float32)
-    deviation[~card] = 0.0
+    card_area = int(card.sum())
+    sigma = max(2.0, s.smooth_fraction * min(h, w))
     inner = cv2.erode(card.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=s.edge_margin_px).astype(bool)
-    values = deviation[inner] if inner.any() else deviation[card]
-    median = float(np.median(values)) if values.size else 0.0
-    mad = float(np.median(np.abs(values - median))) if values.size else 0.0
-    threshold = max(s.min_deviation_deg, median + s.noise_mads * 1.4826 * mad)
-    binary = ((deviation > threshold) & inner).astype(np.uint8)
+    if not inner.any():
+        inner = card
+    floor = np.radians(s.min_deviation_deg / s.seed_sigmas)
+    blurred = _masked_blur(normals, card, sigma)
+    deviation = _deviation(normals, _unit(blurred), card)
+    noise = np.degrees(pixel_noise(np.radians(deviation), normals, inner, albedo, used_fraction, residual,
+                                   floor)).astype(np.float32)
+    # The smooth shape again without what stood out: a deep dent or a patch of bad normals would pull
+    # the blur and leave a halo of false deviation around itself.
+    shape_from = card & ~cv2.dilate((deviation > s.grow_sigmas * noise).astype(np.uint8),
+                                    np.ones((5, 5), np.uint8)).astype(bool)
+    supported = _masked_blur(shape_from.astype(np.float32), card, sigma) > 0.2
+    smooth = _unit(_blur_without(normals, shape_from, supported, sigma, blurred))
+    deviation = _deviation(normals, smooth, card)
+    z = deviation / noise
+    seeds = (z > s.seed_sigmas) & inner
+    binary = significant(z, inner, s.seed_sigmas, s.grow_sigmas, s.min_area(card_area)).astype(np.uint8)
     binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    binary = closed_relief(binary, normals[..., :2] - smooth[..., :2], s.max_lean)
+    binary = seeded_groups(binary, seeds, s.min_area(card_area)).astype(np.uint8)
     binary = (_fill_holes(binary) & inner).astype(np.uint8)
-    misfit = None
-    if residual is not None and albedo is not None:
-        misfit = residual / np.maximum(albedo, 1e-6)
     relief = None
     if depth is not None:
-        relief = depth - _masked_blur(depth.astype(np.float32), card, sigma)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    min_area = max(4, int(round(s.min_area_fraction * card.sum())))
+        depth = depth.astype(np.float32)
+        relief = depth - _blur_without(depth, shape_from, supported, sigma, _masked_blur(depth, card, sigma))
+    misfit = None if residual is None or albedo is None else residual / np.maximum(albedo, 1e-6)
+    regions = _regions(binary, deviation, z, relief, misfit, min(h, w))
+    typical = float(np.median(sample(noise[inner])))
+    return DefectMap(binary.astype(bool), deviation, regions, integrity_score(regions, card_area),
+                     s.seed_sigmas * typical, card_area, s, noise, typical)
+
+
+def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray, relief: np.ndarray | None,
+             misfit: np.ndarray | None, short_side: int) -> list[DefectRegion]:
+    """One region per connected group of defective pixels (pieces of one scratch count as one)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary | scratch_links(binary).astype(np.uint8),
+                                                               connectivity=8)
+    labels = np.where(binary > 0, labels, 0)  # the links join pieces into one region, they are not defects
     regions: list[DefectRegion] = []
-    keep = np.zeros(count, bool)
     for label in range(1, count):
-        x, y, bw, bh, area = (int(v) for v in stats[label])
-        if area < min_area:
-            continue
-        keep[label] = True
-        pixels = labels[y:y + bh, x:x + bw] == label
+        x, y, bw, bh = (int(v) for v in stats[label, :4])
+        window = (slice(y, y + bh), slice(x, x + bw))
+        pixels = labels[window] == label
         ys, xs = np.nonzero(pixels)
+        if not ys.size:
+            continue
         (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.stack([xs + x, ys + y], axis=1).astype(np.float32))
         length, width = max(side_a, side_b) + 1.0, min(side_a, side_b) + 1.0
-        dev = deviation[y:y + bh, x:x + bw][pixels]
+        dev = deviation[window][pixels]
         depth_px = 0.0
         if relief is not None:
-            rel = relief[y:y + bh, x:x + bw][pixels]
+            rel = relief[window][pixels]
             low, high = float(rel.min()), float(rel.max())
             depth_px = -low if -low >= high else -high
         regions.append(DefectRegion(
-            id=len(regions) + 1, kind=_kind(length, width, short_side), bbox=[x, y, x + bw - 1, y + bh - 1],
-            area_px=area, centroid=[round(float(centroids[label][0]), 1), round(float(centroids[label][1]), 1)],
+            id=len(regions) + 1, kind=_kind(length, width, short_side),
+            bbox=[x + int(xs.min()), y + int(ys.min()), x + int(xs.max()), y + int(ys.max())],
+            area_px=int(ys.size), centroid=[round(float(xs.mean()) + x, 1), round(float(ys.mean()) + y, 1)],
             length_px=round(float(length), 1), width_px=round(float(width), 1), depth_px=round(depth_px, 3),
             mean_deviation_deg=round(float(dev.mean()), 2), peak_deviation_deg=round(float(dev.max()), 2),
-            misfit=None if misfit is None else round(float(misfit[y:y + bh, x:x + bw][pixels].mean()), 4),
+            misfit=None if misfit is None else round(float(misfit[window][pixels].mean()), 4),
+            noise_multiple=round(float(np.median(z[window][pixels])), 2),
         ))
-    card_area = int(card.sum())
-    return DefectMap(keep[labels], deviation, regions, integrity_score(regions, card_area), threshold, card_area, s)
+    return regions
 
 
 def integrity_score(regions: list[DefectRegion], card_area_px: int) -> float:
