@@ -10,7 +10,7 @@ import pytest
 
 from cardgrader.errors import DataError
 from cardgrader.photometric import diligent, solve, synthetic
-from cardgrader.photometric.capture import load_capture
+from cardgrader.photometric.capture import LUMA, decode_all, load_capture
 
 LIGHTS = synthetic.ring_lights(6, 40, 15)
 
@@ -55,6 +55,46 @@ def test_colour_images_with_rgb_intensities_are_divided_per_channel_then_gray(tm
     spec = {"images": names, "directions": LIGHTS.tolist(), "intensities": (colours / colours.max()).tolist()}
     (folder / "lights.json").write_text(json.dumps(spec))
     assert solved_error(folder, card) < 0.05
+
+
+def test_images_read_in_parallel_are_the_images_read_one_by_one(tmp_path):
+    """Gray and colour, 8- and 16-bit, with and without alpha, each with its own light colour: every plane
+    of the stack is what reading that one file by itself and converting it gives."""
+    rng = np.random.default_rng(4)
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    kinds = [("gray16", np.uint16, None), ("bgr8", np.uint8, 3), ("bgra16", np.uint16, 4), ("gray8", np.uint8, None),
+             ("bgr16", np.uint16, 3), ("gray16b", np.uint16, None)]
+    names, expected = [], []
+    colours = rng.uniform(0.5, 1.0, (len(kinds), 3))
+    for (name, dtype, channels), colour in zip(kinds, colours):
+        top = np.iinfo(dtype).max
+        shape = (40, 30) if channels is None else (40, 30, channels)
+        data = rng.integers(top // 8, top // 2, shape).astype(dtype)
+        names.append(f"{name}.png")
+        cv2.imwrite(str(folder / names[-1]), data)
+        if channels is None:
+            expected.append(data / top / (colour @ LUMA))
+        else:
+            expected.append((data[:, :, 2::-1] / top / colour) @ LUMA)  # BGR(A) on disk, RGB intensities
+    write_lights(folder, names, LIGHTS.tolist(), intensities=colours.tolist())
+    capture = load_capture(folder)
+    assert capture.images.shape == (6, 40, 30) and capture.images.dtype == np.float32
+    assert np.allclose(capture.images, np.array(expected), rtol=1e-5, atol=1e-7)
+    paths = [folder / name for name in names]
+    for decoded, path in zip(decode_all(paths), paths):  # in the order asked, whichever finished first
+        assert np.array_equal(decoded, cv2.imread(str(path), cv2.IMREAD_UNCHANGED))
+
+
+def test_of_several_unreadable_images_the_first_is_named(tmp_path):
+    paths = []
+    for i in range(6):
+        paths.append(tmp_path / f"{i}.png")
+        cv2.imwrite(str(paths[-1]), np.full((8, 8), 100, np.uint8))
+    for i in (2, 4, 5):
+        paths[i].write_bytes(b"not a png")
+    with pytest.raises(DataError, match="2.png cannot be read"):
+        decode_all(paths)
 
 
 def write_diligent_folder(folder, capture, colours):

@@ -9,6 +9,8 @@ and how the DiLiGenT baseline numbers are computed on gray images). Nothing in t
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,13 @@ import numpy as np
 
 from cardgrader.data.layout import is_image
 from cardgrader.errors import DataError
-from cardgrader.photometric.lights import LIGHTS_FILE, Lights, is_diligent, read_diligent, read_lights_json
+from cardgrader.photometric.lights import (
+    LIGHTS_FILE,
+    Lights,
+    is_diligent,
+    read_diligent,
+    read_lights_json,
+)
 from cardgrader.photometric.solvers import check_directions
 
 MASK_FILE = "mask.png"
@@ -44,38 +52,69 @@ class PhotoCapture:
         return self.images.shape[2], self.images.shape[1]
 
 
-def read_image(path: Path) -> np.ndarray:
-    """An image as float32 0-1, (H, W) gray or (H, W, 3) RGB, whatever its bit depth."""
+def decode(path: Path) -> np.ndarray:
+    """The file's pixels as OpenCV decodes them (BGR order, native bit depth), or a DataError."""
     data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if data is None:
         raise DataError(f"The image {path} cannot be read; is it a PNG, TIFF or JPEG file?")
+    return data
+
+
+def decode_all(paths: list[Path]) -> list[np.ndarray]:
+    """`decode` of each path, several at once: decoding a large PNG is most of the cost of reading a
+    capture, and OpenCV releases the GIL while it decodes. The first failure in list order is raised."""
+    with ThreadPoolExecutor(max(1, min(len(paths), os.cpu_count() or 1))) as pool:
+        return list(pool.map(decode, paths))
+
+
+def full_scale(data: np.ndarray, path: Path) -> float:
+    """The value of a fully exposed pixel: 255 for 8-bit, 65535 for 16-bit, 1 for float images."""
     if data.dtype == np.uint8:
-        scale = 255.0
-    elif data.dtype == np.uint16:
-        scale = 65535.0
-    elif data.dtype in (np.float32, np.float64):
-        scale = 1.0
-    else:
-        raise DataError(f"The image {path} has {data.dtype} pixels; use 8- or 16-bit images.")
-    image = data.astype(np.float32) / np.float32(scale)
-    if image.ndim == 3:
-        if image.shape[2] == 4:
-            image = image[:, :, :3]  # the alpha channel says nothing about light
-        if image.shape[2] == 1:
-            image = image[:, :, 0]
-        else:
-            image = image[:, :, ::-1]  # OpenCV reads BGR
-    return image
+        return 255.0
+    if data.dtype == np.uint16:
+        return 65535.0
+    if data.dtype in (np.float32, np.float64):
+        return 1.0
+    raise DataError(f"The image {path} has {data.dtype} pixels; use 8- or 16-bit images.")
 
 
-def to_luminance(image: np.ndarray, intensity: np.ndarray) -> np.ndarray:
-    """Divide by the light's intensity (a number or an RGB triple), then take luminance."""
+def _colour(data: np.ndarray) -> np.ndarray | None:
+    """(H, W, 3) BGR of a colour image, or None for gray (also a single-channel (H, W, 1) one)."""
+    if data.ndim == 3 and data.shape[2] >= 3:
+        return data[:, :, :3]  # an alpha channel says nothing about light
+    return None
+
+
+def _gray(data: np.ndarray) -> np.ndarray:
+    return data[:, :, 0] if data.ndim == 3 else data
+
+
+def read_image(path: Path) -> np.ndarray:
+    """An image as float32 0-1, (H, W) gray or (H, W, 3) RGB, whatever its bit depth."""
+    data = decode(path)
+    scale = np.float32(1.0 / full_scale(data, path))
+    colour = _colour(data)
+    if colour is None:
+        return np.multiply(_gray(data), scale, dtype=np.float32)
+    return np.multiply(colour[:, :, ::-1], scale, dtype=np.float32)  # OpenCV reads BGR
+
+
+def to_luminance(data: np.ndarray, intensity: np.ndarray, top: float, out: np.ndarray) -> np.ndarray:
+    """Decoded pixels (`top` = full scale) divided by the light's intensity (a number or an RGB triple),
+    as luminance 0-1 written into `out`; returns the luminance before that division, in decoded units,
+    for the exposure check. A gray image is one multiply, with no float copy in between."""
     intensity = np.asarray(intensity, np.float64)
-    if image.ndim == 2:
+    colour = _colour(data)
+    if colour is None:
         value = float(intensity @ LUMA) if intensity.ndim else float(intensity)
-        return image / np.float32(value)
-    gains = (LUMA / intensity if intensity.ndim else LUMA / float(intensity)).astype(np.float32)
-    return image @ gains
+        gray = _gray(data)
+        np.multiply(gray, np.float32(1.0 / (top * value)), out=out, casting="unsafe")
+        return gray
+    pixels = colour.astype(np.float32)
+    bgr = LUMA[::-1]
+    gains = bgr / (intensity[::-1] if intensity.ndim else float(intensity)) / top
+    cv2.transform(pixels, gains.reshape(1, 3), dst=out.reshape(out.shape + (1,)))
+    return cv2.transform(pixels, bgr.reshape(1, 3))
 
 
 def read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -109,13 +148,14 @@ def lit_images(folder: Path) -> list[str]:
                   if p.is_file() and is_image(p) and not p.stem.lower().startswith(NOT_LIT))
 
 
-def _check_exposure(name: str, image: np.ndarray, mask: np.ndarray | None) -> None:
-    """`image` is the luminance the camera recorded (before dividing by the light's intensity)."""
-    values = image[mask] if mask is not None else image
-    if float(values.max(initial=0.0)) < BLACK_LEVEL:
+def _check_exposure(name: str, luminance: np.ndarray, top: float, mask: np.ndarray | None) -> None:
+    """`luminance` is what the camera recorded (before dividing by the light's intensity), full scale `top`."""
+    values = luminance[mask] if mask is not None else luminance
+    peak = float(values.max()) if values.size else 0.0
+    if peak < BLACK_LEVEL * top:
         raise DataError(f"The image {name} is black (no light reached the card); check that its light fired, "
                         "or leave it out of the lights file.")
-    if float(np.mean(values >= 0.999)) > SATURATED_SHARE:
+    if peak >= 0.999 * top and np.count_nonzero(values >= 0.999 * top) > SATURATED_SHARE * values.size:
         raise DataError(f"The image {name} is saturated (most of the card is pure white); lower the exposure "
                         "or the light's power and capture it again.")
 
@@ -136,19 +176,23 @@ def load_capture(folder: str | Path, lights: str | Path | None = None, mask: str
     mask_path = Path(mask) if mask is not None else folder / MASK_FILE
     if mask is not None and not mask_path.is_file():
         raise DataError(f"The mask file {mask_path} does not exist.")
-    stack: np.ndarray | None = None
-    card = None
-    for i, name in enumerate(names):
-        path = folder / name
-        if not path.is_file():
+    for name in names:
+        if not (folder / name).is_file():
             raise DataError(f"The image {name} named in {spec.source} is not in {folder}.")
-        image = read_image(path)
-        if stack is None:
-            stack = np.empty((len(names),) + image.shape[:2], np.float32)
-            card = read_mask(mask_path, stack.shape[1:]) if mask_path.is_file() else None
-        elif image.shape[:2] != stack.shape[1:]:
-            raise DataError(f"The image {name} is {image.shape[1]}x{image.shape[0]} pixels but {names[0]} is "
-                            f"{stack.shape[2]}x{stack.shape[1]}; all images of a capture must be the same size.")
-        _check_exposure(name, image if image.ndim == 2 else image @ LUMA.astype(np.float32), card)
-        stack[i] = to_luminance(image, spec.intensities[i])
+    decoded = decode_all([folder / name for name in names])
+    shape = decoded[0].shape[:2]
+    for name, data in zip(names, decoded):
+        if data.shape[:2] != shape:
+            raise DataError(f"The image {name} is {data.shape[1]}x{data.shape[0]} pixels but {names[0]} is "
+                            f"{shape[1]}x{shape[0]}; all images of a capture must be the same size.")
+    card = read_mask(mask_path, shape) if mask_path.is_file() else None
+    stack = np.empty((len(names),) + shape, np.float32)
+
+    def convert(i: int) -> None:
+        top = full_scale(decoded[i], folder / names[i])
+        recorded = to_luminance(decoded[i], spec.intensities[i], top, stack[i])
+        _check_exposure(names[i], recorded, top, card)
+
+    with ThreadPoolExecutor(max(1, min(len(names), os.cpu_count() or 1))) as pool:
+        list(pool.map(convert, range(len(names))))
     return PhotoCapture(folder, names, stack, directions, card, spec.source)
