@@ -15,25 +15,47 @@ RAKING_LIGHT = np.array([-0.6, 0.6, 0.53])  # from the top left, about 32 degree
 
 
 def slopes(normals: np.ndarray, mask: np.ndarray | None = None, max_slope: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
-    """dz/dcolumn and dz/drow (rows go down, y goes up) from unit normals; flat outside the mask."""
-    nx, ny, nz = (normals[..., i].astype(np.float64) for i in range(3))
-    nz = np.where(nz > 1.0 / max_slope, nz, 1.0 / max_slope)  # near-vertical normals would blow up
-    p = np.clip(-nx / nz, -max_slope, max_slope)
-    q = np.clip(ny / nz, -max_slope, max_slope)
+    """dz/dcolumn and dz/drow (rows go down, y goes up) from unit normals, float32; flat outside the mask.
+    n_z is held above 1 / max_slope (near-vertical normals would blow up), so with |n_x|, |n_y| <= 1 no
+    slope exceeds max_slope."""
+    normals = np.asarray(normals, np.float32)
+    nz = np.maximum(normals[..., 2], np.float32(1.0 / max_slope))
+    p = np.divide(normals[..., 0], nz)
+    np.negative(p, out=p)
+    q = np.divide(normals[..., 1], nz)
     if mask is not None:
-        p[~mask] = 0.0
-        q[~mask] = 0.0
+        outside = ~np.asarray(mask, bool)
+        p[outside] = 0.0
+        q[outside] = 0.0
     return p, q
 
 
-def _extend(values: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Give each unknown pixel the value of the nearest known one, so the integration sees no false
+def _extend(values: list[np.ndarray], known: np.ndarray) -> list[np.ndarray]:
+    """Give each unknown pixel the values of the nearest known one, so the integration sees no false
     cliff where the card ends (the continuation only has to be plausible, it is cut away after)."""
     _dist, labels = cv2.distanceTransformWithLabels((~known).astype(np.uint8), cv2.DIST_L2, 3,
                                                     labelType=cv2.DIST_LABEL_PIXEL)
-    lut = np.zeros(int(labels.max()) + 1)
-    lut[labels[known]] = values[known]
-    return lut[labels]
+    order = labels[known]  # each known pixel's own label, in raster order
+    extended = []
+    for v in values:
+        lut = np.zeros(int(order.max()) + 1, np.float32)
+        lut[order] = v[known]
+        extended.append(np.take(lut, labels))
+    return extended
+
+
+def _divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Twice the divergence of the slopes taken on the edges between neighbours: the right-hand side
+    of the normal equations lap(z) = div, where a border pixel's Laplacian lacks the neighbour beyond
+    the border (the Neumann condition that the cosine transform diagonalises)."""
+    div = np.empty_like(p)
+    np.subtract(p[:, 2:], p[:, :-2], out=div[:, 1:-1])
+    div[:, 0] = p[:, 0] + p[:, 1]
+    div[:, -1] = -(p[:, -2] + p[:, -1])
+    div[1:-1] += q[2:] - q[:-2]
+    div[0] += q[0] + q[1]
+    div[-1] -= q[-2] + q[-1]
+    return div
 
 
 def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -42,40 +64,34 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
     p, q = slopes(normals, mask)
     # cv2.dct wants even sizes: grow odd ones by a row or column, filled like the outside of the mask.
     ph, pw = h + (h % 2), w + (w % 2)
-    known = np.zeros((ph, pw), bool)
-    known[:h, :w] = True if mask is None else mask
-    pp, qq = np.zeros((ph, pw)), np.zeros((ph, pw))
-    pp[:h, :w], qq[:h, :w] = p, q
-    if not known.all():
-        pp, qq = _extend(pp, known), _extend(qq, known)
-    # Slopes on the edges between neighbours; the normal equations read lap(z) = div, where a border
-    # pixel's Laplacian lacks the neighbour beyond the border: the cosine transform diagonalises that.
-    pe = 0.5 * (pp[:, :-1] + pp[:, 1:])
-    qe = 0.5 * (qq[:-1, :] + qq[1:, :])
-    div = np.zeros((ph, pw))
-    div[:, :-1] += pe
-    div[:, 1:] -= pe
-    div[:-1, :] += qe
-    div[1:, :] -= qe
-    coeffs = cv2.dct(div)
+    if (ph, pw) != (h, w) or mask is not None:
+        known = np.zeros((ph, pw), bool)
+        known[:h, :w] = True if mask is None else mask
+        pp, qq = np.zeros((ph, pw), np.float32), np.zeros((ph, pw), np.float32)
+        pp[:h, :w], qq[:h, :w] = p, q
+        if not known.all():
+            pp, qq = _extend([pp, qq], known)
+        p, q = pp, qq
+    coeffs = cv2.dct(_divergence(p, q))
     ky = 2.0 * np.cos(np.pi * np.arange(ph) / ph) - 2.0
     kx = 2.0 * np.cos(np.pi * np.arange(pw) / pw) - 2.0
-    denom = ky[:, None] + kx[None, :]
+    denom = np.add.outer((2.0 * ky).astype(np.float32), (2.0 * kx).astype(np.float32))  # x2: see _divergence
     denom[0, 0] = 1.0
-    coeffs = coeffs / denom
-    coeffs[0, 0] = 0.0
-    z = cv2.idct(coeffs)[:h, :w]
+    coeffs /= denom
+    coeffs[0, 0] = 0.0  # depth is known up to a constant
+    z = np.ascontiguousarray(cv2.idct(coeffs)[:h, :w])
     if mask is not None:
-        z -= z[mask].mean()
-        z[~mask] = 0.0
+        card = np.asarray(mask, np.uint8)
+        z -= np.float32(cv2.mean(z, card)[0])
+        z[card == 0] = 0.0
     else:
-        z -= z.mean()
-    return z.astype(np.float32)
+        z -= np.float32(z.mean(dtype=np.float64))
+    return z
 
 
 def shaded(normals: np.ndarray, light: np.ndarray = RAKING_LIGHT) -> np.ndarray:
     """A gray rendering (H, W) uint8 of the normals under one raking light, uniform albedo."""
     l = np.asarray(light, np.float64)
-    l = l / np.linalg.norm(l)
-    value = np.clip(normals.astype(np.float32) @ l.astype(np.float32), 0.0, 1.0)
-    return (value * 255.0 + 0.5).astype(np.uint8)
+    l = (255.0 * l / np.linalg.norm(l)).astype(np.float32).reshape(1, 3)
+    value = cv2.transform(np.ascontiguousarray(normals, np.float32), l)  # 255 n . l, one pass
+    return cv2.convertScaleAbs(cv2.max(value, 0.0))  # rounded, and saturated at 255
