@@ -8,6 +8,7 @@ draws a progress line from the same callback.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,14 +32,18 @@ class Analysis:
 
 
 def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", mask: np.ndarray | None = None,
-            progress: Progress | None = None, defect_settings: DefectSettings | None = None) -> Analysis:
-    """Solve, integrate and map defects; `images` are (N, H, W) float32 already divided by intensity."""
+            progress: Progress | None = None, defect_settings: DefectSettings | None = None,
+            solved: Callable[[PhotometricResult], None] | None = None) -> Analysis:
+    """Solve, integrate and map defects; `images` are (N, H, W) float32 already divided by intensity.
+    `solved(result)` is called as soon as the normals are known (the CLI starts writing them then)."""
     report = progress or (lambda _f, _m: None)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     result = solve(images, directions, method=method, mask=mask, residual=True,
                    progress=lambda f, m: report(SOLVE_SHARE * f, m))
     seconds["solve"] = time.perf_counter() - start
+    if solved is not None:
+        solved(result)
     report(SOLVE_SHARE, "integrating depth")
     start = time.perf_counter()
     card = result.mask if mask is not None else None
@@ -46,12 +51,16 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
     seconds["depth"] = time.perf_counter() - start
     report(SOLVE_SHARE + DEPTH_SHARE, "mapping defects")
     start = time.perf_counter()
-    defects = find_defects(result.normals, card, depth, defect_settings, result.residual, result.albedo)
+    defects = find_defects(result.normals, card, depth, defect_settings, result.residual, result.albedo, result.used_fraction)
     seconds["defects"] = time.perf_counter() - start
+    start = time.perf_counter()
+    picture = shaded(result.normals)
+    seconds["shaded"] = time.perf_counter() - start
     report(1.0, "done")
-    return Analysis(result, depth, shaded(result.normals), defects, {k: round(v, 3) for k, v in seconds.items()})
+    return Analysis(result, depth, picture, defects, {k: round(v, 3) for k, v in seconds.items()})
 
 
 def analyse_capture(capture: PhotoCapture, method: str = "robust", progress: Progress | None = None,
-                    defect_settings: DefectSettings | None = None) -> Analysis:
-    return analyse(capture.images, capture.directions, method, capture.mask, progress, defect_settings)
+                    defect_settings: DefectSettings | None = None,
+                    solved: Callable[[PhotometricResult], None] | None = None) -> Analysis:
+    return analyse(capture.images, capture.directions, method, capture.mask, progress, defect_settings, solved)
