@@ -4,18 +4,21 @@ Two boxes describe the same defect when they overlap enough: intersection over u
 `MIN_IOU`, or the smaller box mostly inside the larger (`MIN_COVER` of its area). The second rule keeps
 a thin scratch's tight region matched to a loose box drawn around it. `match` pairs greedily, best
 overlap first, each box used once (for counting found defects); `support` only asks whether each box
-has any partner (two boxes a model draws on one scratch are both backed by it).
+has any partner (two boxes a model draws on one scratch are both backed by it). Both take another
+`rule` where a stricter one is stated (a card's outline is matched by `at_least_iou`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 MIN_IOU = 0.2
 MIN_COVER = 0.5
+SAME_DEFECT_DEFINITION = f"IoU >= {MIN_IOU}, or at least {MIN_COVER:.0%} of the smaller box inside the larger"
 
 Box = Sequence[float]  # x0, y0, x1, y1 in pixels, inclusive
+Rule = Callable[[Box, Box], bool]
 
 
 def _area(b: Box) -> float:
@@ -38,6 +41,11 @@ def same_defect(a: Box, b: Box) -> bool:
     return iou >= MIN_IOU or cover >= MIN_COVER
 
 
+def at_least_iou(threshold: float) -> Rule:
+    """The rule: intersection over union at least `threshold`."""
+    return lambda a, b: overlap(a, b)[0] >= threshold
+
+
 @dataclass
 class Matching:
     pairs: list[tuple[int, int]]  # (index in first, index in second)
@@ -45,11 +53,11 @@ class Matching:
     unmatched_second: list[int]
 
 
-def match(first: Sequence[Box], second: Sequence[Box]) -> Matching:
+def match(first: Sequence[Box], second: Sequence[Box], rule: Rule = same_defect) -> Matching:
     candidates = []
     for i, a in enumerate(first):
         for j, b in enumerate(second):
-            if same_defect(a, b):
+            if rule(a, b):
                 iou, cover = overlap(a, b)
                 candidates.append((iou + cover, i, j))
     candidates.sort(reverse=True)
@@ -63,11 +71,11 @@ def match(first: Sequence[Box], second: Sequence[Box]) -> Matching:
                     [j for j in range(len(second)) if j not in used_b])
 
 
-def support(first: Sequence[Box], second: Sequence[Box]) -> tuple[list[bool], list[bool]]:
-    """For each box of each set: does some box of the other set describe the same defect?"""
+def support(first: Sequence[Box], second: Sequence[Box], rule: Rule = same_defect) -> tuple[list[bool], list[bool]]:
+    """For each box of each set: does some box of the other set describe the same thing (by `rule`)?"""
     first_ok, second_ok = [False] * len(first), [False] * len(second)
     for i, a in enumerate(first):
         for j, b in enumerate(second):
-            if same_defect(a, b):
+            if rule(a, b):
                 first_ok[i] = second_ok[j] = True
     return first_ok, second_ok
