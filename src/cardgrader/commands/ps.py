@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -36,7 +37,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     cal.add_argument("--json", action="store_true")
     cal.set_defaults(handler=run_calibrate)
 
-    val = actions.add_parser("validate", parents=[common], help="check a surface model against photometric stereo")
+    val = actions.add_parser("validate", parents=[common],
+                             help="check a surface, border, corners or edges model against photometric stereo")
     val.add_argument("model", metavar="RUN_OR_MODEL", nargs="?",
                      help="run id or name, model name[@version], package folder or .pt (default: the active surface model)")
     val.add_argument("dir", metavar="DIR", help="capture folder (read only)")
@@ -76,18 +78,25 @@ class ProgressLine:
 def run_solve(args: argparse.Namespace) -> int:
     from cardgrader.photometric.capture import load_capture
     from cardgrader.photometric.pipeline import analyse_capture
-    from cardgrader.photometric.report import write_outputs
+    from cardgrader.photometric.report import OutputWriter
 
     source, out = Path(args.dir), Path(args.out)
     if source.exists() and out.exists() and out.resolve() == source.resolve():
         raise ConfigError("--out must be another folder than the capture: the capture folder is only read.", field="out")
+    start = time.perf_counter()
     capture = load_capture(source, args.lights, args.mask)
+    read_seconds = round(time.perf_counter() - start, 3)
     line = ProgressLine(not args.json)
+    writer = OutputWriter(out)  # the normals are written while depth and defects are worked out
     try:
-        analysis = analyse_capture(capture, args.method, line)
+        analysis = analyse_capture(capture, args.method, line, solved=writer.solved)
+    except BaseException:
+        writer.close()  # the files already started end before the error is shown
+        raise
     finally:
         line.close()
-    report = write_outputs(analysis, out, {
+    analysis.seconds = {"read": read_seconds, **analysis.seconds}
+    report = writer.finish(analysis, {
         "capture": str(source.resolve()), "images": capture.names, "lights": capture.lights_source,
         "mask": bool(capture.mask is not None),
     })
@@ -139,15 +148,8 @@ def run_validate(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 0
-
-    def share(value: float | None) -> str:
-        return "n/a" if value is None else f"{value * 100:.0f}%"
-
-    print(f"Model '{report['model']['name']}' on {report['model_input']}: {report['detections']} detections; "
-          f"photometric stereo found {report['ps_regions']} defect regions.")
-    print(f"Precision {share(report['precision'])} (detections PS supports), recall {share(report['recall'])} "
-          f"(PS regions the model found); {len(report['missed_regions'])} missed, "
-          f"{len(report['unsupported_detections'])} unsupported.")
+    for line in report["summary"]:
+        print(line)
     print(f"Report: {result.json_path}")
     print(f"Overlay: {result.overlay_path}")
     return 0
