@@ -1,6 +1,7 @@
 """The Photometric panel: solve a multi-light capture of a card (normals, albedo, depth, defect map)
-and check a trained surface model against it. The capture folder is only read; outputs go where the
-grader chooses (Save) or, for validation, into the model's run folder."""
+and check a trained model against it: a surface model against the defect map, a border model against the
+card's outline, a corners or edges model against the damage at the card's perimeter. The capture folder is
+only read; outputs go where the grader chooses (Save) or, for validation, into the model's run folder."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cardgrader.gui.widgets import Choice, Section, show_progress
 
 PREVIEW = 240
 METHODS = {"robust": "Robust (shadows, highlights)", "l2": "Least squares"}
+NO_MODEL = "(no model to check yet)"
 
 
 def sample_capture_folder() -> Path:
@@ -59,6 +61,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.analysis = None
         self.task: BackgroundTask | None = None
         self._images: list = []
+        self._models: dict[str, tuple[str, str]] = {}  # menu label -> (run id, kind)
         self.grid_columnconfigure(0, weight=1)
         ctk.CTkLabel(self, text="Photometric stereo", font=theme.font(22, "bold"), anchor="w").grid(
             row=0, column=0, sticky="ew", padx=6, pady=(4, 0))
@@ -100,18 +103,24 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.save_button = ctk.CTkButton(results.body, text="Save outputs…", width=130, command=self.save, state="disabled")
         self.save_button.grid(row=1, column=1, sticky="e")
 
-        check = Section(self, "Check a surface model", "Run a trained surface model on this capture and compare what it "
-                        "finds with the defect map (precision: its detections the surface supports; recall: surface "
-                        "defects it found).")
+        check = Section(self, "Check a model", "Compare a trained model's detections with what photometric stereo sees "
+                        "for its task: the defect map (surface), the card's outline (border), damage at the perimeter "
+                        "(corners, edges).")
         check.grid(row=4, column=0, sticky="ew", padx=6, pady=6)
-        self.model_menu = ctk.CTkOptionMenu(check.body, values=["(no surface model yet)"], width=320)
+        check.body.grid_columnconfigure(1, weight=0)
+        check.body.grid_columnconfigure(2, weight=1)
+        self._model_choice = ctk.StringVar(value=NO_MODEL)  # written by the dropdown and by set(): the Runs panel's too
+        self._model_choice.trace_add("write", lambda *_: self._model_chosen(self._model_choice.get()))
+        self.model_menu = ctk.CTkOptionMenu(check.body, values=[NO_MODEL], width=320, variable=self._model_choice)
         self.model_menu.grid(row=0, column=0, sticky="w")
         self.validate_button = ctk.CTkButton(check.body, text="Validate", width=100, command=self.validate, state="disabled")
         self.validate_button.grid(row=0, column=1, padx=8, sticky="w")
-        self.validation_text = ctk.CTkLabel(check.body, text="", anchor="w", justify="left", wraplength=700)
-        self.validation_text.grid(row=1, column=0, columnspan=2, sticky="w", pady=(8, 0))
+        self.kind_label = ctk.CTkLabel(check.body, text="", text_color=theme.MUTED, anchor="w")
+        self.kind_label.grid(row=0, column=2, sticky="w", padx=4)
+        self.validation_text = ctk.CTkLabel(check.body, text="", anchor="w", justify="left", wraplength=1000)
+        self.validation_text.grid(row=1, column=0, columnspan=3, sticky="w", pady=(8, 0))
         self.overlay = ctk.CTkLabel(check.body, text="")
-        self.overlay.grid(row=2, column=0, columnspan=2, sticky="w", pady=(8, 0))
+        self.overlay.grid(row=2, column=0, columnspan=3, sticky="w", pady=(8, 0))
 
     # ---- choosing --------------------------------------------------------------------------------------
     def browse(self) -> None:
@@ -129,15 +138,43 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.refresh_models()
 
     def refresh_models(self) -> None:
-        """Finished runs whose classes include surface defects."""
-        from cardgrader.vocabulary import TASK_CLASSES
+        """Finished runs of a kind photometric stereo can check (surface, border, corners, edges)."""
+        from cardgrader.errors import ConfigError
+        from cardgrader.photometric.validate import kind_of
 
-        surface = set(TASK_CLASSES["surface"])
-        runs = [r for r in self.app.bridge.store.list() if r.status == "finished"]
-        names = [f"{r.name} ({r.id})" for r in runs if surface & set(self.app.bridge.store.config(r.id).class_names)]
-        self.model_menu.configure(values=names or ["(no surface model yet)"])
-        self.model_menu.set(names[0] if names else "(no surface model yet)")
+        store = self.app.bridge.store
+        self._models = {}
+        for r in store.list():
+            if r.status != "finished":
+                continue
+            config = store.config(r.id)
+            try:
+                self._models[f"{r.name} ({r.id})"] = (r.id, kind_of(config.task, config.class_names, r.name))
+            except ConfigError:
+                continue
+        names = list(self._models)
+        chosen = self.model_menu.get()
+        self.model_menu.configure(values=names or [NO_MODEL])
+        self.model_menu.set(chosen if chosen in self._models else (names[0] if names else NO_MODEL))
         self.validate_button.configure(state="normal" if names and self.folder else "disabled")
+
+    def choose_run(self, run_id: str) -> bool:
+        """Offer the finished run `run_id` for a check (Runs panel's *Check with PS…*); False if it cannot be."""
+        self.refresh_models()
+        choice = next((name for name, (rid, _kind) in self._models.items() if rid == run_id), None)
+        if choice is None:
+            return False
+        self.model_menu.set(choice)
+        self._model_chosen(choice)
+        return True
+
+    def _model_chosen(self, choice: str) -> None:
+        kind = self._models.get(choice, (None, None))[1]
+        what = {"surface": "its detections are checked against the defect map",
+                "border": "its outer border is checked against the card's outline",
+                "corners": "its worn corners are checked against damage at the card's corners",
+                "edges": "its edge wear is checked against damage along the card's edges"}
+        self.kind_label.configure(text=f"{kind.capitalize()} model: {what[kind]}." if kind else "")
 
     # ---- work ------------------------------------------------------------------------------------------
     def _busy(self, busy: bool) -> None:
@@ -232,7 +269,8 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         kinds = ", ".join(f"{k} {v}" for k, v in summary["counts"].items() if v) or "none"
         self.summary.configure(text=(
             f"{len(capture.names)} lights · {analysis.result.method} · surface integrity {summary['integrity']:.0f}/100 · "
-            f"{len(summary['regions'])} defect regions ({kinds}) · solved in {sum(analysis.seconds.values()):.1f} s"))
+            f"{len(summary['regions'])} defect region{'' if len(summary['regions']) == 1 else 's'} ({kinds}) · "
+            f"solved in {sum(analysis.seconds.values()):.1f} s"))
         self.save_button.configure(state="normal")
 
     def save(self) -> None:
@@ -251,26 +289,21 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         from cardgrader.gui.offload import run_in_process, validation_report
 
         choice = self.model_menu.get()
-        if "(" not in choice or self.folder is None:
+        if choice not in self._models or self.folder is None:
             return
-        run_id = choice.rsplit("(", 1)[1].rstrip(")")
+        run_id = self._models[choice][0]
         folder, method = str(self.folder), self.method.value
 
         def job(report, cancel):  # the model runs in its own process: torch never loads into the window's
             report(None, "Solving the capture and running the model…")
             return run_in_process(validation_report, run_id, folder, method, cancel=cancel)
 
-        self._run(job, self._show_validation, "Validating the model against the surface…")
+        self._run(job, self._show_validation, "Validating the model against photometric stereo…")
 
     def _show_validation(self, value) -> None:
         r, folder = value
         folder = Path(folder)
-        precision = "n/a (no detections)" if r["precision"] is None else f"{r['precision']:.2f}"
-        recall = "n/a (no surface defects)" if r["recall"] is None else f"{r['recall']:.2f}"
-        self.validation_text.configure(text=(
-            f"Precision {precision} · recall {recall} · {r['detections']} detections, {r['ps_regions']} surface regions · "
-            f"{len(r['missed_regions'])} regions missed, {len(r['unsupported_detections'])} detections the surface does "
-            f"not support.\nSaved to {folder}"))
+        self.validation_text.configure(text="\n".join([*r["summary"], f"Saved to {folder}"]))
         image = Image.open(folder / "overlay.png")
         image.thumbnail((520, 520))
         self._overlay = ctk.CTkImage(light_image=image, dark_image=image, size=image.size)

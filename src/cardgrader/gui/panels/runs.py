@@ -117,9 +117,20 @@ class RunsPanel(ctk.CTkFrame):
         self.buttons["open"].configure(state="normal" if one else "disabled")
         self.buttons["resume"].configure(state="normal" if one and chosen[0].status in RESUMABLE else "disabled")
         self.buttons["compare"].configure(state="normal" if chosen else "disabled")
-        surface = one and chosen[0].status == "finished" and chosen[0].task == "surface"
-        self.buttons["validate"].configure(state="normal" if surface else "disabled")
+        checkable = one and chosen[0].status == "finished" and self._ps_can_check(chosen[0])
+        self.buttons["validate"].configure(state="normal" if checkable else "disabled")
         self.buttons["delete"].configure(state="normal" if chosen and all(r.status != "running" for r in chosen) else "disabled")
+
+    def _ps_can_check(self, record) -> bool:
+        """Photometric stereo checks surface, border (with an outer border), corners and edges models."""
+        from cardgrader.photometric.validate import kind_of
+
+        try:
+            config = self.app.bridge.store.config(record.id)
+            kind_of(config.task, config.class_names, record.name)
+        except (UserError, OSError):
+            return False
+        return True
 
     # ---- actions -------------------------------------------------------------------------------------
     def rename(self) -> None:
@@ -141,14 +152,10 @@ class RunsPanel(ctk.CTkFrame):
         self.app.resume_run(record.id)
 
     def validate(self) -> None:
-        """Open the Photometric panel with this surface model chosen for a check."""
+        """Open the Photometric panel with this model chosen for a check."""
         [record] = self.selected()
         self.app.show_panel("photometric")
-        panel = self.app.panel("photometric")
-        panel.refresh_models()
-        choice = f"{record.name} ({record.id})"
-        if choice in panel.model_menu.cget("values"):
-            panel.model_menu.set(choice)
+        self.app.panel("photometric").choose_run(record.id)
 
     def open(self) -> None:
         [record] = self.selected()
