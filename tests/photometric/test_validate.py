@@ -1,4 +1,5 @@
-"""`ps validate`: a surface model trained by the engine, checked against photometric stereo."""
+"""`ps validate`: a surface model trained by the engine, checked against photometric stereo; which models
+it accepts (border, corners and edges models are checked in test_validate_border/_corners)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def test_validate_end_to_end_writes_json_and_overlay_under_the_run_never_into_th
     report = json.loads(capsys.readouterr().out)
     assert tree_digest(capture_dir) == before
     assert report["model"]["classes"] == ["scratch", "dent", "crease"] and report["model"]["run"] == surface_model.run_id
+    assert report["kind"] == "surface" and report["evidence"] == "defect regions"
     assert report["ps_regions"] == 3 and report["model_input"] == "albedo"
+    assert set(report["definitions"]) == {"precision", "recall", "overlap"} and "IoU >= 0.2" in report["definitions"]["overlap"]
     assert len(report["pairs"]) <= min(report["supported_detections"], report["found_regions"])
     assert len(report["missed_regions"]) == report["ps_regions"] - report["found_regions"]
     assert len(report["unsupported_detections"]) == report["detections"] - report["supported_detections"]
@@ -57,14 +60,38 @@ def test_a_bare_weights_file_validates_into_the_data_dir(surface_model, capture_
     assert result.report["model"]["classes"] == ["scratch", "dent", "crease"]
 
 
-def test_a_model_that_is_not_a_surface_model_is_refused(surface_model, capture_dir, tmp_path, capsys):
+@pytest.mark.parametrize("task, classes, message", [
+    ("border", ["inner_border"], "detects only the inner border; photometric stereo sees the card's cut edge"),
+    (None, ["logo", "hologram"], "none of these is a surface defect, border, corner or edge class"),
+    (None, ["dent", "corner_worn"], "classes of several tasks (surface, corners)"),
+    ("corners", ["dent"], "is a corners model but detects dent, none of the corners classes"),
+])
+def test_a_model_photometric_stereo_cannot_check_is_refused_in_a_sentence(surface_model, capture_dir, tmp_path,
+                                                                         capsys, task, classes, message):
+    other = tmp_path / "other-model"
+    shutil.copytree(surface_model.package, other)
+    meta = json.loads((other / "metadata.json").read_text())
+    meta.update(task=task, classes=classes)
+    (other / "metadata.json").write_text(json.dumps(meta))
+    assert main(["ps", "validate", str(other), str(capture_dir)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_border_model_on_a_card_that_fills_the_frame_says_why_nothing_is_assessed(surface_model, capture_dir,
+                                                                                   tmp_path, capsys):
+    """The model's kind comes from its package: named a border model, it is checked as one; this capture
+    shows no table around the card, so there is no outline and nothing is counted."""
     border = tmp_path / "border-model"
     shutil.copytree(surface_model.package, border)
     meta = json.loads((border / "metadata.json").read_text())
-    meta.update(task="border", classes=["outer_border", "inner_border"])
+    meta.update(task="border", classes=["outer_border", "inner_border", "dent"])
     (border / "metadata.json").write_text(json.dumps(meta))
-    assert main(["ps", "validate", str(border), str(capture_dir)]) == 2
-    assert "not surface defects" in capsys.readouterr().err
+    assert main(["ps", "validate", str(border), str(capture_dir), "--json", "--conf", "0.001"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "border" and report["outline"] is None and report["ps_regions"] == 0
+    assert (report["precision"], report["recall"], report["detections"]) == (None, None, 0)
+    assert "no closed card edge" in report["outline_note"] and "no card outline" in report["not_assessed"]["reason"]
 
 
 def test_unknown_models_and_pictures_are_named(surface_model, capture_dir, capsys):
