@@ -31,8 +31,8 @@ import numpy as np
 
 from cardgrader.data.cards import CORNER_BOX, CORNER_RADIUS, CORNERS, EDGES
 from cardgrader.grading.quads import quad_from_polygon
-from cardgrader.photometric.defects import DefectMap, find_defects
-from cardgrader.photometric.pipeline import Analysis
+from cardgrader.photometric.defects import DefectMap
+from cardgrader.photometric.pipeline import Analysis, defects_within
 
 EDGE_TILT_DEG = 20.0  # a normal turned this far from the camera axis is the cut edge, not the card's face
 STEP_TILT_DEG = 8.0  # ... and this far where the albedo has an edge too
@@ -242,9 +242,7 @@ def card_defects(analysis: Analysis, outline: CardOutline) -> DefectMap:
     else made again inside the outline (a map of the whole frame would call the cut edge a crease)."""
     if outline.source == "mask":
         return analysis.defects
-    result = analysis.result
-    return find_defects(result.normals, outline.region, analysis.depth, analysis.defects.settings, result.residual,
-                        result.albedo, used_fraction=result.used_fraction)
+    return defects_within(analysis, outline.region)
 
 
 def relief_findings(outline: CardOutline, defects: DefectMap) -> list[PerimeterFinding]:

@@ -51,13 +51,24 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
     seconds["depth"] = time.perf_counter() - start
     report(SOLVE_SHARE + DEPTH_SHARE, "mapping defects")
     start = time.perf_counter()
-    defects = find_defects(result.normals, card, depth, defect_settings, result.residual, result.albedo, result.used_fraction)
+    defects = _defects(result, card, depth, defect_settings)
     seconds["defects"] = time.perf_counter() - start
     start = time.perf_counter()
     picture = shaded(result.normals)
     seconds["shaded"] = time.perf_counter() - start
     report(1.0, "done")
     return Analysis(result, depth, picture, defects, {k: round(v, 3) for k, v in seconds.items()})
+
+
+def _defects(result: PhotometricResult, card: np.ndarray | None, depth: np.ndarray,
+             settings: DefectSettings | None) -> DefectMap:
+    return find_defects(result.normals, card, depth, settings, result.residual, result.albedo,
+                        used_fraction=result.used_fraction)
+
+
+def defects_within(analysis: Analysis, card: np.ndarray) -> DefectMap:
+    """The defect map again, inside `card` (an (H, W) bool mask) only, with the analysis's settings."""
+    return _defects(analysis.result, card, analysis.depth, analysis.defects.settings)
 
 
 def analyse_capture(capture: PhotoCapture, method: str = "robust", progress: Progress | None = None,
