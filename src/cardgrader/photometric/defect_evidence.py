@@ -37,36 +37,48 @@ def region_lean(points: np.ndarray, tilt: np.ndarray, stretch: float = 3.0) -> f
     return float(np.median(leans)) if leans else lean(tilt)
 
 
-def _points(labels: np.ndarray, stats: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
+def _points(labels: np.ndarray, stats: np.ndarray, label: int,
+            within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     x, y, bw, bh = (int(v) for v in stats[label, :4])
-    ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == label)
+    pixels = labels[y:y + bh, x:x + bw] == label
+    if within is not None:
+        pixels &= within[y:y + bh, x:x + bw]
+    ys, xs = np.nonzero(pixels)
     return ys + y, xs + x
 
 
-def closed_relief(groups: np.ndarray, tilt: np.ndarray, max_lean: float, thin_px: int = 3) -> np.ndarray:
+def closed_relief(groups: np.ndarray, tilt, max_lean: float, thin_px: int = 3,
+                  offset: tuple[int, int] = (0, 0)) -> np.ndarray:
     """`groups` less what leans (`region_lean` above `max_lean`): the thick body of each group (what an
     opening `2 thin_px + 1` wide leaves; a group with none, all of it) is judged whole, and each long
     thin arm (a line at least three openings long) alone, so that a band of bad normals reaching into a
-    dent neither passes with it nor takes it down. Short thin bits (a rim, a bridge) go with their body."""
+    dent neither passes with it nor takes it down. Short thin bits (a rim, a bridge) go with their body.
+    `tilt` is the (H, W, 2) tilt from the smooth shape, or a function of (ys, xs) giving it there;
+    `groups` may be a window of the card whose top left corner is `offset` (x, y), and then the
+    points given to `tilt` are the card's."""
+    ox, oy = offset
+    tilt_at = tilt if callable(tilt) else (lambda ys, xs: tilt[ys, xs])
     groups = groups.astype(np.uint8)
     keep = groups.astype(bool)
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * thin_px + 1, 2 * thin_px + 1))
     thick = cv2.morphologyEx(groups, cv2.MORPH_OPEN, disk)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(groups, connectivity=8)
-    bodies = np.where(thick > 0, labels, 0)
+    body = thick > 0
     for label in range(1, count):
-        ys, xs = _points(bodies, stats, label)
+        ys, xs = _points(labels, stats, label, body)
         if not ys.size:  # all of it thin: judged whole
             ys, xs = _points(labels, stats, label)
-        if region_lean(np.stack([xs, ys], axis=1).astype(np.float64), tilt[ys, xs]) > max_lean:
-            keep[ys, xs] = False
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(groups & (thick == 0), connectivity=8)
+        ys, xs = ys + oy, xs + ox
+        if region_lean(np.stack([xs, ys], axis=1).astype(np.float64), tilt_at(ys, xs)) > max_lean:
+            keep[ys - oy, xs - ox] = False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.subtract(groups, thick), connectivity=8)
     for label in range(1, count):
         if max(stats[label, 2], stats[label, 3]) < 3 * (2 * thin_px + 1):
             continue
         ys, xs = _points(labels, stats, label)
-        if region_lean(np.stack([xs, ys], axis=1).astype(np.float64), tilt[ys, xs]) > max_lean:
-            keep[ys, xs] = False
+        ys, xs = ys + oy, xs + ox
+        if region_lean(np.stack([xs, ys], axis=1).astype(np.float64), tilt_at(ys, xs)) > max_lean:
+            keep[ys - oy, xs - ox] = False
     return keep
 
 
@@ -81,16 +93,18 @@ def _cross(a: np.ndarray, b: np.ndarray) -> float:
     return float(a[0] * b[1] - a[1] * b[0])
 
 
-def scratch_links(regions: np.ndarray, max_turn_deg: float = 10.0) -> np.ndarray:
+def scratch_links(regions: np.ndarray, max_turn_deg: float = 10.0, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Lines that join the pieces of one scratch, where dark ink hid a stretch of it: two line-like
     pieces (each at least twice as long as wide) that run the same way (within `max_turn_deg`), each
     centre within a width of the other's axis, their facing ends no further apart than twice their
-    lengths together. The lines only join regions; they are not defective pixels themselves."""
+    lengths together. The lines only join regions; they are not defective pixels themselves. `regions`
+    may be a window of the card whose top left corner is `offset` (x, y)."""
+    shift = np.array(offset, np.float64)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(regions.astype(np.uint8), connectivity=8)
     pieces = []
     for label in range(1, count):
         ys, xs = _points(labels, stats, label)
-        points = np.stack([xs, ys], axis=1).astype(np.float64)
+        points = np.stack([xs, ys], axis=1).astype(np.float64) + shift
         centre, axis, along, across = _axis(points)
         length, width = float(np.ptp(along)) + 1.0, float(np.ptp(across)) + 1.0
         if length >= 2.0 * width:
@@ -105,7 +119,7 @@ def scratch_links(regions: np.ndarray, max_turn_deg: float = 10.0) -> np.ndarray
                 continue
             gap, p, q = min(((float(np.hypot(*(p - q))), p, q) for p in ends1 for q in ends2), key=lambda t: t[0])
             if gap <= 2.0 * (l1 + l2):
-                cv2.line(links, tuple(round(float(v)) for v in p), tuple(round(float(v)) for v in q), 1, 1)
+                cv2.line(links, tuple(round(float(v)) for v in p - shift), tuple(round(float(v)) for v in q - shift), 1, 1)
     return links.astype(bool)
 
 
@@ -113,12 +127,21 @@ def seeded_groups(candidates: np.ndarray, seeds: np.ndarray, min_area: int) -> n
     """The connected groups of `candidates` that hold a pixel of `seeds` and cover `min_area` pixels."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates.astype(np.uint8), connectivity=8)
     seeded = np.zeros(count, bool)
-    seeded[np.unique(labels[seeds & (labels > 0)])] = True
+    seeded[np.unique(labels[seeds])] = True
     keep = seeded & (stats[:, cv2.CC_STAT_AREA] >= min_area)
     keep[0] = False
-    return keep[labels]
+    kept = np.flatnonzero(keep)
+    if kept.size > 256:
+        return keep[labels]
+    out = np.zeros(candidates.shape, bool)
+    for label in kept:  # each group in its own box: a few defects, not a pass over the card each
+        x, y, bw, bh = (int(v) for v in stats[label, :4])
+        out[y:y + bh, x:x + bw] |= labels[y:y + bh, x:x + bw] == label
+    return out
 
 
-def significant(z: np.ndarray, inner: np.ndarray, seed_sigmas: float, grow_sigmas: float, min_area: int) -> np.ndarray:
-    """Pixels of the groups past `grow_sigmas` that hold a pixel past `seed_sigmas` and cover `min_area`."""
-    return seeded_groups((z > grow_sigmas) & inner, (z > seed_sigmas) & inner, min_area)
+def significant(z: np.ndarray, inner: np.ndarray, seed_sigmas: float, grow_sigmas: float, min_area: int,
+                seeds: np.ndarray | None = None) -> np.ndarray:
+    """Pixels of the groups past `grow_sigmas` that hold a pixel past `seed_sigmas` and cover `min_area`
+    (`seeds`, where given, are the pixels of `inner` past `seed_sigmas`)."""
+    return seeded_groups((z > grow_sigmas) & inner, (z > seed_sigmas) & inner if seeds is None else seeds, min_area)

@@ -26,61 +26,105 @@ RAYLEIGH_MEDIAN = float(np.sqrt(2.0 * np.log(2.0)))  # median length of a 2-D er
 DARKEST = 1e-3  # an albedo below this carries no signal: its normal is noise
 
 
-def sample(values: np.ndarray, most: int = 250_000) -> np.ndarray:
+SAMPLE = 250_000  # how many values a median is taken over, at most
+
+
+def sample(values: np.ndarray, most: int = SAMPLE) -> np.ndarray:
     """Every k-th of `values` (flat), at most `most` of them: a median needs no more."""
     flat = values.ravel()
     return flat[::max(1, flat.size // most)]
 
 
-def noise_scale(deviation: np.ndarray, inner: np.ndarray, relative: np.ndarray) -> float:
-    """The card's noise per unit of `relative` noise (radians): the median of deviation / relative over
-    the card, as a Rayleigh median."""
-    ratio = sample(deviation[inner] / relative[inner])
+def noise_scale(deviation: np.ndarray, inner: np.ndarray, gain: np.ndarray) -> float:
+    """The card's noise per unit of relative noise (radians): the median over the card of deviation
+    over the pixel's relative noise (deviation x `gain`, gain = 1 / relative noise), as a Rayleigh median."""
+    ratio = sample(deviation[inner] * gain[inner])
     return float(np.median(ratio)) / RAYLEIGH_MEDIAN if ratio.size else 0.0
 
 
-def local_scale(normals: np.ndarray, relative: np.ndarray, tile: int = 16) -> np.ndarray:
+def local_scale(normals: np.ndarray, gain: np.ndarray, tile: int = 16) -> np.ndarray:
     """The noise scale each neighbourhood shows: how its normals' tilts, each divided by its pixel's
-    `relative` noise, scatter about their 3 x 3 mean. The median scatter over tiles `tile` px wide, as
-    the Rayleigh median of white noise after that high-pass, spread smoothly between tile centres.
-    Smooth relief does not scatter, and a scratch fills too little of a tile to move its median; off
-    the card the tiles show nothing, and the card's own scale stands."""
-    weighted = np.ascontiguousarray(normals[..., :2] / relative[..., None], np.float32)
-    high = weighted - cv2.blur(weighted, (3, 3))
-    scatter = cv2.magnitude(np.ascontiguousarray(high[..., 0]), np.ascontiguousarray(high[..., 1]))
+    relative noise (times `gain`, its inverse), scatter about their 3 x 3 mean. The median scatter over
+    tiles `tile` px wide, as the Rayleigh median of white noise after that high-pass, spread smoothly
+    between tile centres. Smooth relief does not scatter, and a scratch fills too little of a tile to
+    move its median; off the card the tiles show nothing, and the card's own scale stands."""
+    tilt_x = cv2.multiply(np.ascontiguousarray(normals[..., 0]), gain)
+    tilt_y = cv2.multiply(np.ascontiguousarray(normals[..., 1]), gain)
+    scatter = cv2.magnitude(cv2.subtract(tilt_x, cv2.blur(tilt_x, (3, 3))),
+                            cv2.subtract(tilt_y, cv2.blur(tilt_y, (3, 3))))
     h, w = scatter.shape
     ph, pw = -(-h // tile) * tile, -(-w // tile) * tile
-    padded = np.zeros((ph, pw), np.float32)
-    padded[:h, :w] = scatter
-    tiles = padded.reshape(ph // tile, tile, pw // tile, tile).transpose(0, 2, 1, 3).reshape(ph // tile, pw // tile, -1)
-    medians = np.median(tiles, axis=2).astype(np.float32)
-    spread = cv2.resize(medians, (pw, ph), interpolation=cv2.INTER_LINEAR)[:h, :w]
-    return spread / (RAYLEIGH_MEDIAN * np.sqrt(8.0 / 9.0))
+    if (ph, pw) != (h, w):
+        padded = np.zeros((ph, pw), np.float32)
+        padded[:h, :w] = scatter
+        scatter = padded
+    tiles = scatter.reshape(ph // tile, tile, pw // tile, tile).transpose(0, 2, 1, 3).reshape(ph // tile, pw // tile, -1)
+    half = tiles.shape[2] // 2
+    if tiles.shape[2] % 2:
+        medians = np.partition(tiles, half, axis=2)[..., half]
+    else:  # the median of an even count: the mean of the middle two, as np.median takes it
+        middle = np.partition(tiles, (half - 1, half), axis=2)
+        medians = (middle[..., half - 1] + middle[..., half]) * np.float32(0.5)
+    spread = cv2.resize(np.ascontiguousarray(medians, np.float32), (pw, ph), interpolation=cv2.INTER_LINEAR)[:h, :w]
+    return spread * np.float32(1.0 / (RAYLEIGH_MEDIAN * np.sqrt(8.0 / 9.0)))
 
 
 def excess_misfit(residual: np.ndarray, inner: np.ndarray, used: np.ndarray | None, least: int = 1000) -> np.ndarray:
     """The residual beyond what noise leaves (image units): less three times the median residual of
     the card's pixels that kept as many lights (noise leaves sigma sqrt((k - 3) / k) with k lights),
     or of the whole card where fewer than `least` pixels did."""
-    overall = float(np.median(sample(residual[inner])))
+    on_card = residual[inner]
+    overall = float(np.median(sample(on_card)))
     if used is None:
         return np.maximum(residual - 3.0 * overall, 0.0)
-    group = np.rint(used * 1000).astype(np.int32)
+    group = np.rint(used * 1000).astype(np.uint16)
     typical = np.full(1001, overall, np.float32)
-    counts = np.bincount(group[inner], minlength=1001)
-    for share in np.flatnonzero(counts >= least):
-        typical[share] = np.median(sample(residual[inner & (group == share)]))
-    return np.maximum(residual - 3.0 * typical[group], 0.0)
+    counts = cv2.calcHist([group], [0], inner.astype(np.uint8), [1001], [0, 1001]).ravel().astype(np.int64)
+    shares = np.flatnonzero(counts >= least)
+    if shares.size > 255:  # more kinds of pixel than a byte can name: the plain way
+        for share in shares:
+            typical[share] = np.median(sample(residual[inner & (group == share)]))
+        return np.maximum(residual - 3.0 * typical[group], 0.0)
+    # Each pixel's share as a byte (0: a share of too few pixels, judged by the whole card). A share of
+    # fewer than 2 x SAMPLE pixels is sampled whole, so its median needs its residuals in any order: one
+    # stable sort of those pixels by share gives them all, instead of a pass over the card per share. A
+    # larger share is sampled every k-th pixel in the card's order, so it is picked out in that order.
+    code_of = np.zeros(1001, np.uint8)
+    code_of[shares] = np.arange(1, shares.size + 1)
+    codes = code_of[group]
+    on_card_codes = codes[inner]
+    table = np.full(256, overall, np.float32)
+    sizes = counts[shares]
+    large = sizes >= 2 * SAMPLE
+    for code in np.flatnonzero(large) + 1:
+        table[code] = np.median(sample(on_card[on_card_codes == code]))
+    if not large.all():
+        whole = np.ones(256, bool)
+        whole[0] = False
+        whole[np.flatnonzero(large) + 1] = False
+        picked = whole[on_card_codes]
+        picked_codes = on_card_codes[picked]
+        ordered = on_card[picked][np.argsort(picked_codes, kind="stable")]
+        starts = np.concatenate([[0], np.cumsum(np.where(large, 0, sizes))])
+        for code in np.flatnonzero(~large) + 1:
+            table[code] = np.median(ordered[starts[code - 1]:starts[code]])
+    excess = cv2.scaleAdd(cv2.LUT(codes, table), -3.0, np.asarray(residual, np.float32))
+    return np.maximum(excess, 0.0, out=excess)
 
 
 def pixel_noise(deviation: np.ndarray, normals: np.ndarray, inner: np.ndarray, albedo: np.ndarray | None,
                 used: np.ndarray | None, residual: np.ndarray | None, floor: float) -> np.ndarray:
     """Sigma per pixel, in radians, for `deviation` in radians (see the module docstring)."""
-    signal = np.ones(deviation.shape, np.float32) if albedo is None else np.maximum(albedo, DARKEST)
-    share = np.ones(deviation.shape, np.float32) if used is None else np.clip(used, 1e-3, 1.0)
-    relative = 1.0 / (signal * np.sqrt(share))
-    scale = np.maximum(noise_scale(deviation, inner, relative), local_scale(normals, relative))
-    variance = (scale * relative) ** 2 + floor ** 2
+    signal = None if albedo is None else np.maximum(np.asarray(albedo, np.float32), np.float32(DARKEST))
+    gain = np.ones(deviation.shape, np.float32) if signal is None else signal.copy()  # 1 / relative noise
+    if used is not None:
+        gain *= np.sqrt(np.clip(np.asarray(used, np.float32), np.float32(1e-3), np.float32(1.0)))
+    scale = local_scale(normals, gain)
+    np.maximum(scale, np.float32(noise_scale(deviation, inner, gain)), out=scale)
+    variance = cv2.divide(scale, gain)
+    variance *= variance
+    variance += np.float32(floor) ** 2
     if residual is not None and albedo is not None:
-        variance = variance + (excess_misfit(residual, inner, used) / signal) ** 2
-    return np.sqrt(variance).astype(np.float32)
+        misfit = cv2.divide(np.asarray(excess_misfit(residual, inner, used), np.float32), signal)
+        variance += misfit * misfit
+    return np.sqrt(variance, out=variance)

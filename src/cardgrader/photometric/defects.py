@@ -124,19 +124,27 @@ class DefectMap:
         }
 
 
-def _masked_blur(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur that only averages pixels inside the mask (normalised convolution).
+_SUM3 = np.ones((1, 3), np.float32)
+
+
+def _masked_blur(values: np.ndarray, mask: np.ndarray | None, sigma: float) -> np.ndarray:
+    """Gaussian blur that only averages pixels inside the mask (normalised convolution); `mask` None is
+    the whole image.
 
     A wide blur is done on a reduced image (about 4 px of sigma there) and enlarged again: the smooth
     shape has no detail to lose, and a 200-px kernel on a full card scan would take minutes."""
-    h, w = mask.shape
-    weight = mask.astype(np.float32)
-    num = values * (weight[..., None] if values.ndim == 3 else weight)
+    h, w = values.shape[:2]
     factor = max(1, int(sigma // 4))
+    small = (max(1, round(w / factor)), max(1, round(h / factor))) if factor > 1 else (w, h)
+    if mask is None:
+        num, weight = values, np.ones(small[::-1], np.float32)
+    else:
+        weight = mask.astype(np.float32)
+        num = values * (weight[..., None] if values.ndim == 3 else weight)
     if factor > 1:
-        small = (max(1, round(w / factor)), max(1, round(h / factor)))
         num = cv2.resize(num, small, interpolation=cv2.INTER_AREA)
-        weight = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
+        if mask is not None:
+            weight = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
     num = cv2.GaussianBlur(num, (0, 0), sigma / factor)
     den = np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma / factor), 1e-6)
     out = num / (den[..., None] if values.ndim == 3 else den)
@@ -145,9 +153,14 @@ def _masked_blur(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarr
     return out
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel dot product of two (H, W, 3) float32 fields."""
+    return cv2.transform(cv2.multiply(a, b), _SUM3)
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
-    length = np.sqrt(np.einsum("ijk,ijk->ij", vectors, vectors))[..., None]
-    return vectors / np.maximum(length, 1e-6)
+    length = cv2.sqrt(_dot(vectors, vectors))
+    return vectors * (1.0 / np.maximum(length, np.float32(1e-6)))[..., None]
 
 
 def smooth_shape(normals: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
@@ -155,10 +168,14 @@ def smooth_shape(normals: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndar
 
 
 def _blur_without(values: np.ndarray, keep: np.ndarray, supported: np.ndarray, sigma: float,
-                  whole: np.ndarray) -> np.ndarray:
-    """The masked blur of `values` over `keep`, and `whole` (the blur over the whole card) where `keep`
+                  whole) -> np.ndarray:
+    """The masked blur of `values` over `keep`, and `whole()` (the blur over the whole card) where `keep`
     leaves too little to go on (not `supported`)."""
-    return np.where(supported[..., None] if values.ndim == 3 else supported, _masked_blur(values, keep, sigma), whole)
+    out = _masked_blur(values, keep, sigma)
+    if not supported.all():
+        lacking = ~supported
+        np.copyto(out, whole(), where=lacking[..., None] if values.ndim == 3 else lacking)
+    return out
 
 
 def _fill_holes(binary: np.ndarray) -> np.ndarray:
@@ -179,10 +196,20 @@ def _kind(length: float, width: float, short_side: int) -> str:
     return "dent"
 
 
-def _deviation(normals: np.ndarray, smooth: np.ndarray, card: np.ndarray) -> np.ndarray:
-    """Degrees between each normal and the smooth shape (0 off the card)."""
-    cos = np.clip(np.einsum("ijk,ijk->ij", normals, smooth), -1.0, 1.0)
-    return np.where(card, np.degrees(np.arccos(cos)), 0.0).astype(np.float32)
+def _deviation(normals: np.ndarray, smooth: np.ndarray, card: np.ndarray | None, degrees: bool = True,
+               smooth_length: np.ndarray | None = None) -> np.ndarray:
+    """Degrees (or radians) between each normal and the smooth shape (0 off the card). With
+    `smooth_length`, `smooth` is not yet of unit length and that is its length."""
+    cos = _dot(normals, smooth)
+    if smooth_length is not None:
+        cos /= np.maximum(smooth_length, np.float32(1e-6))
+    np.clip(cos, -1.0, 1.0, out=cos)
+    angle = np.arccos(cos, out=cos)
+    if degrees:
+        angle *= np.float32(180.0 / np.pi)
+    if card is not None:
+        angle[~card] = 0.0
+    return angle
 
 
 def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.ndarray | None = None,
@@ -192,59 +219,82 @@ def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.
     `used_fraction`, the share of lights each pixel kept) tell where its normals are noisy; the solver's
     `residual` where Lambert's model failed; with `depth` each region gets a depth."""
     s = settings or DefectSettings()
-    normals = normals.astype(np.float32)
+    normals = np.ascontiguousarray(normals, np.float32)
     h, w = normals.shape[:2]
     card = np.ones((h, w), bool) if mask is None else np.asarray(mask, bool)
+    whole_card = card if mask is not None and not card.all() else None  # None: every pixel is the card
     card_area = int(card.sum())
     sigma = max(2.0, s.smooth_fraction * min(h, w))
     inner = cv2.erode(card.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=s.edge_margin_px).astype(bool)
     if not inner.any():
         inner = card
     floor = np.radians(s.min_deviation_deg / s.seed_sigmas)
-    blurred = _masked_blur(normals, card, sigma)
-    deviation = _deviation(normals, _unit(blurred), card)
-    noise = np.degrees(pixel_noise(np.radians(deviation), normals, inner, albedo, used_fraction, residual,
-                                   floor)).astype(np.float32)
+    blurred = _masked_blur(normals, whole_card, sigma)
+    first = _deviation(normals, blurred, whole_card, degrees=False, smooth_length=cv2.sqrt(_dot(blurred, blurred)))
+    noise = pixel_noise(first, normals, inner, albedo, used_fraction, residual, floor)
     # The smooth shape again without what stood out: a deep dent or a patch of bad normals would pull
     # the blur and leave a halo of false deviation around itself.
-    shape_from = card & ~cv2.dilate((deviation > s.grow_sigmas * noise).astype(np.uint8),
-                                    np.ones((5, 5), np.uint8)).astype(bool)
-    supported = _masked_blur(shape_from.astype(np.float32), card, sigma) > 0.2
-    smooth = _unit(_blur_without(normals, shape_from, supported, sigma, blurred))
-    deviation = _deviation(normals, smooth, card)
+    outliers = cv2.dilate((first > s.grow_sigmas * noise).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    shape_from = card & ~outliers
+    noise *= np.float32(180.0 / np.pi)  # degrees from here on
+    supported = _masked_blur(shape_from.astype(np.float32), whole_card, sigma) > 0.2
+    smooth = _blur_without(normals, shape_from, supported, sigma, lambda: blurred)  # not yet of unit length
+    smooth_length = np.maximum(cv2.sqrt(_dot(smooth, smooth)), np.float32(1e-6))
+    deviation = _deviation(normals, smooth, whole_card, smooth_length=smooth_length)
+
+    def tilt(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:  # from the (unit) smooth shape, where asked
+        return normals[ys, xs, :2] - smooth[ys, xs, :2] / smooth_length[ys, xs, None]
+
     z = deviation / noise
     seeds = (z > s.seed_sigmas) & inner
-    binary = significant(z, inner, s.seed_sigmas, s.grow_sigmas, s.min_area(card_area)).astype(np.uint8)
-    binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    binary = closed_relief(binary, normals[..., :2] - smooth[..., :2], s.max_lean)
-    binary = seeded_groups(binary, seeds, s.min_area(card_area)).astype(np.uint8)
-    binary = (_fill_holes(binary) & inner).astype(np.uint8)
-    relief = None
-    if depth is not None:
-        depth = depth.astype(np.float32)
-        relief = depth - _blur_without(depth, shape_from, supported, sigma, _masked_blur(depth, card, sigma))
-    misfit = None if residual is None or albedo is None else residual / np.maximum(albedo, 1e-6)
-    regions = _regions(binary, deviation, z, relief, misfit, min(h, w))
+    binary = significant(z, inner, s.seed_sigmas, s.grow_sigmas, s.min_area(card_area), seeds).astype(np.uint8)
+    # From here on only the groups' box matters (with a margin for the closing, the opening and the
+    # flood fill, which then see the same zeros around the groups as on the whole card).
+    x, y, bw, bh = cv2.boundingRect(binary)
+    x0, y0 = max(0, x - 8), max(0, y - 8)
+    box = (slice(y0, min(h, y + bh + 8)), slice(x0, min(w, x + bw + 8)))
+    found = np.zeros((h, w), bool)
+    regions: list[DefectRegion] = []
+    if bw and bh:
+        binary = cv2.morphologyEx(binary[box], cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        binary = closed_relief(binary, tilt, s.max_lean,
+                               offset=(x0, y0))
+        binary = seeded_groups(binary, seeds[box], s.min_area(card_area)).astype(np.uint8)
+        binary = (_fill_holes(binary) & inner[box]).astype(np.uint8)
+        relief = None
+        if depth is not None:
+            depth = np.ascontiguousarray(depth, np.float32)
+            relief = depth[box] - _blur_without(depth, shape_from, supported, sigma,
+                                                lambda: _masked_blur(depth, whole_card, sigma))[box]
+        misfit = None if residual is None or albedo is None else (residual[box], albedo[box])
+        regions = _regions(binary, deviation[box], z[box], relief, misfit, min(h, w), (x0, y0))
+        found[box] = binary > 0
     typical = float(np.median(sample(noise[inner])))
-    return DefectMap(binary.astype(bool), deviation, regions, integrity_score(regions, card_area),
+    return DefectMap(found, deviation, regions, integrity_score(regions, card_area),
                      s.seed_sigmas * typical, card_area, s, noise, typical)
 
 
 def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray, relief: np.ndarray | None,
-             misfit: np.ndarray | None, short_side: int) -> list[DefectRegion]:
-    """One region per connected group of defective pixels (pieces of one scratch count as one)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary | scratch_links(binary).astype(np.uint8),
-                                                               connectivity=8)
-    labels = np.where(binary > 0, labels, 0)  # the links join pieces into one region, they are not defects
+             misfit: tuple[np.ndarray, np.ndarray] | None, short_side: int,
+             offset: tuple[int, int] = (0, 0)) -> list[DefectRegion]:
+    """One region per connected group of defective pixels (pieces of one scratch count as one).
+    `misfit` is (residual, albedo): the region's misfit is its mean residual / albedo. The arrays may be
+    a window of the card whose top left corner is `offset` (x, y); regions are placed on the card."""
+    links = scratch_links(binary, offset=offset).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary | links, connectivity=8)
+    ox, oy = offset
     regions: list[DefectRegion] = []
     for label in range(1, count):
         x, y, bw, bh = (int(v) for v in stats[label, :4])
         window = (slice(y, y + bh), slice(x, x + bw))
-        pixels = labels[window] == label
+        pixels = (labels[window] == label) & (binary[window] > 0)  # the links join pieces, they are not defects
         ys, xs = np.nonzero(pixels)
         if not ys.size:
             continue
-        (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.stack([xs + x, ys + y], axis=1).astype(np.float32))
+        # The rectangle of the pixels' outlines: the same hull as all the pixels, at a fraction of the points.
+        outlines, _ = cv2.findContours(pixels.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE,
+                                       offset=(x + ox, y + oy))
+        (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.concatenate(outlines).reshape(-1, 2).astype(np.float32))
         length, width = max(side_a, side_b) + 1.0, min(side_a, side_b) + 1.0
         dev = deviation[window][pixels]
         depth_px = 0.0
@@ -254,11 +304,13 @@ def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray, relief: n
             depth_px = -low if -low >= high else -high
         regions.append(DefectRegion(
             id=len(regions) + 1, kind=_kind(length, width, short_side),
-            bbox=[x + int(xs.min()), y + int(ys.min()), x + int(xs.max()), y + int(ys.max())],
-            area_px=int(ys.size), centroid=[round(float(xs.mean()) + x, 1), round(float(ys.mean()) + y, 1)],
+            bbox=[x + ox + int(xs.min()), y + oy + int(ys.min()), x + ox + int(xs.max()), y + oy + int(ys.max())],
+            area_px=int(ys.size),
+            centroid=[round(float(xs.mean()) + x + ox, 1), round(float(ys.mean()) + y + oy, 1)],
             length_px=round(float(length), 1), width_px=round(float(width), 1), depth_px=round(depth_px, 3),
             mean_deviation_deg=round(float(dev.mean()), 2), peak_deviation_deg=round(float(dev.max()), 2),
-            misfit=None if misfit is None else round(float(misfit[window][pixels].mean()), 4),
+            misfit=None if misfit is None else round(float(
+                (misfit[0][window][pixels] / np.maximum(misfit[1][window][pixels], 1e-6)).mean()), 4),
             noise_multiple=round(float(np.median(z[window][pixels])), 2),
         ))
     return regions
