@@ -30,7 +30,8 @@ echo "== unpacked $archive into $check: $(du -sm "$check/cardgrader" | cut -f1) 
 echo "== 1. frozen self-test, no network (unshare -n), connect() traced"
 export CARDGRADER_HOME="$check/home"   # nothing of the user's is touched
 start=$SECONDS
-unshare -n xvfb-run -a -s "-screen 0 1440x900x24" \
+# Each app run has a time limit, so a hang fails the check in minutes instead of holding it.
+timeout 600 unshare -n xvfb-run -a -s "-screen 0 1440x900x24" \
   strace -f -qq -e trace=connect -o "$out/connect.trace" "$exe" self-test | tee "$out/self-test.txt"
 echo "self-test wall time: $((SECONDS - start)) s"
 inet=$(grep -c -E "sa_family=AF_INET6?[,}]" "$out/connect.trace" || true)
@@ -38,7 +39,7 @@ echo "connect() calls traced: $(grep -c 'connect(' "$out/connect.trace" || true)
 [ "$inet" = 0 ] || { grep -E "AF_INET" "$out/connect.trace" | head; echo "the frozen self-test tried the network" >&2; exit 1; }
 
 echo "== 2. frozen GUI: --demo --exit-after-train under Xvfb"
-xvfb-run -a -s "-screen 0 1440x900x24" "$exe" gui --demo --stats "$out/frozen-stats.json" \
+timeout 600 xvfb-run -a -s "-screen 0 1440x900x24" "$exe" gui --demo --stats "$out/frozen-stats.json" \
   --screenshot "$out/frozen-gui.png" --exit-after-train
 cat "$out/frozen-stats.json"; echo
 
@@ -46,7 +47,7 @@ echo "== 3. start-up, frozen against unfrozen (same run, alternating, ${STARTUP_
 for round in $(seq 1 "$STARTUP_ROUNDS"); do
   for kind in frozen unfrozen; do
     if [ $kind = frozen ]; then app=("$exe"); else app=("$PY" -m cardgrader); fi
-    CARDGRADER_HOME="$check/home-startup" xvfb-run -a -s "-screen 0 1440x900x24" "${app[@]}" gui --demo \
+    CARDGRADER_HOME="$check/home-startup" timeout 600 xvfb-run -a -s "-screen 0 1440x900x24" "${app[@]}" gui --demo \
       --stats "$out/$kind-startup-$round.json" --exit-after-train
   done
 done

@@ -18,6 +18,12 @@ import traceback
 
 import customtkinter as ctk
 
+# Imported here, on the main thread, before any worker starts. A worker's first `import psutil` (the engine's
+# resource check) holds psutil's import lock; if the garbage collector then runs on that worker and frees an
+# image, Tk makes the worker wait for the main thread, and a main-thread `import psutil` in the meantime
+# waits for the worker's lock: the window froze that way (seen in a demo run).
+import psutil  # noqa: F401
+
 from cardgrader import paths
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme

@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import customtkinter as ctk
+import psutil
 
 from cardgrader.gui import theme
 from cardgrader.training import events
@@ -252,8 +253,6 @@ class TrainPanel(ctk.CTkFrame):
     # ---- readings ------------------------------------------------------------------------------------
     def _update_readings(self) -> None:
         try:
-            import psutil
-
             mem = psutil.virtual_memory()
             text = f"CPU {psutil.cpu_percent(interval=None):.0f}%   RAM {mem.used / 2**30:.1f}/{mem.total / 2**30:.1f} GiB"
             gpu = self.app.gpu_reading()
