@@ -22,7 +22,7 @@ import customtkinter as ctk
 # resource check) holds psutil's import lock; if the garbage collector then runs on that worker and frees an
 # image, Tk makes the worker wait for the main thread, and a main-thread `import psutil` in the meantime
 # waits for the worker's lock: the window froze that way (seen in a demo run).
-import psutil  # noqa: F401
+import psutil
 
 from cardgrader import paths
 from cardgrader.errors import Cancelled, UserError
@@ -438,8 +438,6 @@ def _process_start_time() -> float:
     except (OSError, ValueError, IndexError, AttributeError):  # not Linux
         pass
     try:
-        import psutil
-
         return psutil.Process().create_time()
     except Exception:  # noqa: BLE001
         return time.time()
