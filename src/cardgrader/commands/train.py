@@ -9,23 +9,14 @@ import time
 from cardgrader.commands.common import follow_run, print_json, table
 from cardgrader.errors import UserError
 from cardgrader.training import events
-from cardgrader.training.config import TrainingConfig
 from cardgrader.training.presets import config_from_file, load_preset
 from cardgrader.training.progress import fmt, format_duration
+from cardgrader.training.request import DEFAULT_SPLIT, RunRequest
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("train", parents=[common], help="train a model (progress bar, or --json events)")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", metavar="FILE", help="a YAML file of training settings")
-    source.add_argument("--preset", metavar="NAME", help="a preset: quick-test, standard, deep, border-front-dual, ...")
-    p.add_argument("--data", metavar="DIR_OR_YAML", help="dataset folder (Ultralytics layout) or its data.yaml")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--imgsz", type=int)
-    p.add_argument("--batch", type=int)
-    p.add_argument("--device", metavar="D", help="auto, cpu, cuda:N or a GPU list like 0,1")
-    p.add_argument("--weights", metavar="PATH|scratch", help="scratch, a .pt file, or an official name like yolo11n.pt")
-    p.add_argument("--name", help="a name for the run")
+    add_train_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON event per line instead of a progress bar")
     p.set_defaults(handler=run_train)
 
@@ -45,10 +36,29 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         a.set_defaults(handler=RUN_HANDLERS[action])
 
 
-def _config_from_args(args: argparse.Namespace) -> TrainingConfig:
+def add_train_options(p: argparse.ArgumentParser) -> None:
+    """What a training is made of: `train` and `queue add` take the same options."""
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE", help="a YAML file of training settings")
+    source.add_argument("--preset", metavar="NAME", help="a preset: quick-test, standard, deep, border-front-dual, ...")
+    p.add_argument("--data", metavar="SRC", action="append",
+                   help="card photos and labels in any supported format, or a dataset folder or data.yaml; repeat "
+                        "for several sources (they are imported together, as dropping them in the app does)")
+    p.add_argument("--split", metavar="TRAIN,VAL,TEST", help=f"shares of the imported images (default {DEFAULT_SPLIT})")
+    p.add_argument("--seed", type=int, help="seed of the split (default 0)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--imgsz", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--device", metavar="D", help="auto, cpu, cuda:N or a GPU list like 0,1")
+    p.add_argument("--weights", metavar="PATH|scratch", help="scratch, a .pt file, or an official name like yolo11n.pt")
+    p.add_argument("--name", help="a name for the run")
+
+
+def request_from_args(args: argparse.Namespace) -> RunRequest:
     config = config_from_file(args.config) if args.config else load_preset(args.preset)
-    overrides = {k: getattr(args, k) for k in ("data", "epochs", "imgsz", "batch", "device", "weights", "name")}
-    return config.updated(**overrides)
+    overrides = {k: getattr(args, k) for k in ("epochs", "imgsz", "batch", "device", "weights", "name")}
+    return RunRequest(config.updated(**overrides), list(args.data or []), args.split or DEFAULT_SPLIT,
+                      args.seed if args.seed is not None else 0)
 
 
 def _engine():
@@ -68,8 +78,8 @@ def _follow(start, as_json: bool) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    config = _config_from_args(args)
-    return _follow(lambda engine: engine.start(config), args.json)
+    request = request_from_args(args)
+    return _follow(lambda engine: engine.start(request), args.json)
 
 
 def _store():

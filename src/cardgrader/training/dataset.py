@@ -1,6 +1,7 @@
 """What a run trains on: a dataset `cardgrader.data` built in our own data dir, never the user's folder.
 
-`--data` may be anything `data import` reads (an Ultralytics folder or YAML, COCO, VOC, LabelMe, flat
+The sources of a run request (`--data`, repeatable, or what was dropped in the GUI) may be anything
+`data import` reads (an Ultralytics folder or YAML, COCO, VOC, LabelMe, flat
 folders of images and labels). It is imported for the run's architecture, task, border type, side and
 classes: converted, validated, split without leakage, hard-linked or copied (Ultralytics writes caches
 into the dataset it trains on, and re-saves JPEGs that lack their end marker). The build is reused while
@@ -19,6 +20,7 @@ import yaml
 
 from cardgrader.errors import DataError
 from cardgrader.training.config import TrainingConfig
+from cardgrader.training.request import RunRequest
 
 
 @dataclass
@@ -41,29 +43,28 @@ def built_by_import(path: Path) -> dict | None:
         return None
 
 
-def check_source(config: TrainingConfig) -> None:
+def check_source(request: RunRequest) -> None:
     """Fast checks in the caller's thread, so a wrong --data never becomes a run."""
-    if not str(config.data).strip():
-        raise DataError("No training data chosen: give --data a folder of labelled card photos or a dataset YAML.")
-    path = Path(config.data).expanduser()
-    if not path.exists():
-        raise DataError(f"The data path {path} does not exist.")
-    built = built_by_import(path)
-    if built is not None:
-        if built.get("arch") != config.arch or built.get("classes") != config.class_names:
-            raise DataError(
-                f"The dataset at {path} was built for {built.get('arch')} with classes "
-                f"{', '.join(built.get('classes') or [])}, but this run trains {config.arch} with classes "
-                f"{', '.join(config.class_names)}. Give the original photos as --data (they are imported for this "
-                "run), or build a dataset for it with `cardgrader data import`."
-            )
-        return
+    request.check()
     from cardgrader.data.find import find
 
-    found = find([path])
-    if not any(f.tasks for f in found):
-        errors = [x.message for f in found for x in f.findings if x.severity == "error"]
-        raise DataError(errors[0] if errors else f"{path} holds no images to train on.")
+    config = request.config
+    for source in request.sources:
+        path = Path(source)
+        built = built_by_import(path)
+        if built is not None:
+            if len(request.sources) == 1 and (built.get("arch") != config.arch or built.get("classes") != config.class_names):
+                raise DataError(
+                    f"The dataset at {path} was built for {built.get('arch')} with classes "
+                    f"{', '.join(built.get('classes') or [])}, but this run trains {config.arch} with classes "
+                    f"{', '.join(config.class_names)}. Give the original photos as --data (they are imported for this "
+                    "run), or build a dataset for it with `cardgrader data import`."
+                )
+            continue
+        found = find([path])
+        if not any(f.tasks for f in found):
+            errors = [x.message for f in found for x in f.findings if x.severity == "error"]
+            raise DataError(errors[0] if errors else f"{path} holds no images to train on.")
 
 
 def run_dataset(run_dir: Path) -> dict | None:
@@ -77,45 +78,54 @@ def run_dataset(run_dir: Path) -> dict | None:
     return built if built is not None and (root / "data.yaml").is_file() else None
 
 
-def check_resumable(config: TrainingConfig, run_dir: Path) -> None:
+def check_resumable(request: RunRequest, run_dir: Path) -> None:
     """A resume continues on the run's own dataset; only when that is gone must the original data be there."""
     if run_dataset(run_dir) is None:
-        check_source(config)
+        check_source(request)
 
 
-def prepare(config: TrainingConfig, run_dir: Path, progress: Callable[[str], None] | None = None,
+def prepare(request: RunRequest, run_dir: Path, progress: Callable[[str], None] | None = None,
             cancel: threading.Event | None = None, resuming: bool = False) -> PreparedDataset:
     """Build (or reuse) the dataset for this run and write the run's `dataset.yaml`."""
+    if resuming and (built := run_dataset(run_dir)) is not None:
+        return _written(request.config, run_dir, built, request)
+    return _written(request.config, run_dir, build(request, progress, cancel), request)
+
+
+def build(request: RunRequest, progress: Callable[[str], None] | None = None,
+          cancel: threading.Event | None = None) -> dict:
+    """The dataset of a request: a lone dataset `data import` built is used as it is; anything else is
+    imported (or an unchanged earlier import reused). Returns the import's result as a dict."""
     from cardgrader.data.build import import_dataset
 
-    if resuming and (built := run_dataset(run_dir)) is not None:
-        return _written(config, run_dir, built)
-    path = Path(config.data).expanduser()
-    built = built_by_import(path)
-    if built is None:
-        stages: list[str] = []
+    config = request.config
+    built = built_by_import(Path(request.sources[0])) if len(request.sources) == 1 else None
+    if built is not None:
+        return built
+    stages: list[str] = []
 
-        def report(_done: int, _total: int, message: str) -> None:
-            if progress and message not in stages:  # one line per stage, not per file
-                stages.append(message)
-                progress(f"Preparing the dataset: {message.lower()}")
+    def report(_done: int, _total: int, message: str) -> None:
+        if progress and message not in stages:  # one line per stage, not per file
+            stages.append(message)
+            progress(f"Preparing the dataset: {message.lower()}")
 
-        result = import_dataset([path], arch=config.arch, task=config.task, border=config.border, side=config.side,
-                                classes=config.class_names, progress=report, cancel=cancel)
-        built = {"data_yaml": result.data_yaml, "images": result.images, "fingerprint": result.fingerprint}
-        if progress:
-            reused = " (reused: the sources are unchanged)" if result.reused else ""
-            counts = ", ".join(f"{n} {s}" for s, n in result.images.items())
-            progress(f"Dataset ready{reused}: {counts} images in {result.root}")
-            for note in result.notes:
-                progress(note)
-    return _written(config, run_dir, built)
+    result = import_dataset(request.sources, arch=config.arch, task=config.task, border=config.border,
+                            side=config.side, split_ratios=request.split, seed=request.seed,
+                            classes=config.class_names, class_map=request.class_mapping(), progress=report,
+                            cancel=cancel)
+    if progress:
+        reused = " (reused: the sources are unchanged)" if result.reused else ""
+        counts = ", ".join(f"{n} {s}" for s, n in result.images.items())
+        progress(f"Dataset ready{reused}: {counts} images in {result.root}")
+        for note in result.notes:
+            progress(note)
+    return {"data_yaml": result.data_yaml, "images": result.images, "fingerprint": result.fingerprint}
 
 
-def _written(config: TrainingConfig, run_dir: Path, built: dict) -> PreparedDataset:
+def _written(config: TrainingConfig, run_dir: Path, built: dict, request: RunRequest) -> PreparedDataset:
     spec = yaml.safe_load(Path(built["data_yaml"]).read_text(encoding="utf-8"))
     spec["path"] = str(Path(built["data_yaml"]).parent)
     yaml_path = run_dir / "dataset.yaml"
     yaml_path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return PreparedDataset(yaml_path, list(config.class_names), dict(built["images"]), built["fingerprint"],
-                           str(config.data))
+                           ", ".join(request.sources))

@@ -28,6 +28,7 @@ from cardgrader.training.config import TrainingConfig
 from cardgrader.training.lock import TrainingLock
 from cardgrader.training.offline import find_official_weights
 from cardgrader.training.package import write_package
+from cardgrader.training.request import RunRequest
 from cardgrader.training.store import RunStore, new_run_id
 
 log = logging.getLogger("cardgrader.engine")
@@ -42,6 +43,7 @@ class _ActiveRun:
     name: str
     config: TrainingConfig
     folder: Path
+    request: RunRequest | None = None
     resume_from: Path | None = None
     completed: int = 0  # epochs finished before this (re)start
     warnings: list[str] = field(default_factory=list)
@@ -136,11 +138,15 @@ class Engine:
     def active_run(self) -> str | None:
         return next(iter(tuple(self._runs)), None)  # a snapshot: the loop thread changes the dict
 
-    def start(self, config: TrainingConfig) -> str:
-        """Check the data, the machine and the lock, create the run, and start training; returns the run id."""
-        config = TrainingConfig.from_dict(config.to_dict())
+    def start(self, request: RunRequest | TrainingConfig) -> str:
+        """Check the data, the machine and the lock, create the run, and start it; returns the run id.
+        The run builds (or reuses) its dataset from the request's sources first, with progress and Stop."""
+        if isinstance(request, TrainingConfig):
+            request = RunRequest(request)
+        config = TrainingConfig.from_dict(request.config.to_dict())
+        request = RunRequest(config, request.sources, request.split, request.seed, request.class_map)
         self._check_weights(config)
-        dataset.check_source(config)
+        dataset.check_source(request)
         weights_file = self._weights_file(config)
         preflight.run([weights_file] if weights_file and Path(weights_file).is_file() else [], config.device)
         run_id = new_run_id()
@@ -149,10 +155,13 @@ class Engine:
             warnings = self._claim(config, run_id, name)
             try:
                 record = self.store.create(config.updated(name=name), run_id=run_id)
+                request.config = self.store.config(record.id)
+                request.save(Path(record.folder))
             except BaseException:
                 self._lock.release()
                 raise
-            run = _ActiveRun(record.id, record.name, self.store.config(record.id), Path(record.folder), warnings=warnings)
+            run = _ActiveRun(record.id, record.name, request.config, Path(record.folder), request=request,
+                             warnings=warnings)
             self._launch(run)
         return run.id
 
@@ -169,7 +178,8 @@ class Engine:
         config = self.store.config(record.id)
         self._check_weights(config)
         folder = Path(record.folder)
-        dataset.check_resumable(config, folder)
+        request = RunRequest.of_run(folder, config)
+        dataset.check_resumable(request, folder)
         checkpoint = latest_checkpoint(folder)
         preflight.run([checkpoint] if checkpoint else [], config.device)  # the folder may come from elsewhere
         history = self.store.events(record.id)
@@ -179,7 +189,7 @@ class Engine:
             self.store.mark_running(record.id)
             if checkpoint is None and completed_epochs(history):
                 warnings.append("No usable checkpoint was found, so the run starts again from epoch 1.")
-            run = _ActiveRun(record.id, record.name, config, folder, resume_from=checkpoint,
+            run = _ActiveRun(record.id, record.name, config, folder, request=request, resume_from=checkpoint,
                              completed=completed, warnings=warnings, epochs_done=completed)
             self._launch(run)
         return run.id
@@ -310,7 +320,7 @@ class Engine:
                                         epochs=run.config.epochs, resumed_from_epoch=run.completed))
             for warning in run.warnings:
                 self._note(run, warning, "warning")
-            run.prepared = await self._in_thread(dataset.prepare, run.config, run.folder,
+            run.prepared = await self._in_thread(dataset.prepare, run.request or RunRequest(run.config), run.folder,
                                                  progress=lambda m: self._loop.call_soon_threadsafe(self._note, run, m),
                                                  cancel=run.stop, resuming=run.resume_from is not None)
             if run.resume_from and run.completed >= run.config.epochs:
