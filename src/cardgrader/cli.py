@@ -18,6 +18,7 @@ COMMANDS = (
     "cardgrader.commands.gui",
     "cardgrader.commands.doctor",
     "cardgrader.commands.train",
+    "cardgrader.commands.queue",
     "cardgrader.commands.models",
     "cardgrader.commands.grading",
     "cardgrader.commands.predict",

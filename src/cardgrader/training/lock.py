@@ -11,6 +11,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 from cardgrader import paths
 from cardgrader.errors import BusyError
@@ -49,6 +50,10 @@ def lock_path() -> Path:
     return paths.home() / "training.lock"
 
 
+def queue_lock_path() -> Path:
+    return paths.home() / "queue-runner.lock"
+
+
 def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -60,37 +65,35 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def read_holder() -> dict | None:
+def read_holder(path: Path | None = None) -> dict | None:
     """Who the lock file names, whether or not that process still holds it."""
     try:
-        return json.loads(lock_path().read_text(encoding="utf-8"))
+        return json.loads((path or lock_path()).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-class TrainingLock:
-    """Held by the process that runs the engine for the whole of one run."""
+class FileLock:
+    """An OS lock on a file that records its holder; taken without waiting, released by the OS on any exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Callable[[], Path]) -> None:
+        self._path = path  # looked up at each acquire: the data folder may change between runs
         self._fd: int | None = None
 
     @property
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self, run_id: str, name: str) -> None:
-        path = lock_path()
+    def busy_message(self, holder: dict) -> str:
+        return f"{self._path()} is held by process {holder.get('pid', '?')}."
+
+    def acquire(self, **record) -> None:
+        path = self._path()
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _try_lock(fd):
             os.close(fd)
-            holder = read_holder() or {}
-            raise BusyError(
-                f"Another training is running: run '{holder.get('name', '?')}' ({holder.get('run', '?')}) in "
-                f"process {holder.get('pid', '?')}. Wait for it to finish or stop it with "
-                f"`cardgrader runs cancel {holder.get('run', 'RUN')}`."
-            )
-        record = {"pid": os.getpid(), "run": run_id, "name": name, "since": time.time()}
-        data = json.dumps(record).encode()
+            raise BusyError(self.busy_message(read_holder(path) or {}))
+        data = json.dumps({"pid": os.getpid(), **record, "since": time.time()}).encode()
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, data)
@@ -108,9 +111,35 @@ class TrainingLock:
             os.close(fd)
 
 
-def holder_if_alive() -> dict | None:
+class TrainingLock(FileLock):
+    """Held by the process that runs the engine for the whole of one run."""
+
+    def __init__(self) -> None:
+        super().__init__(lock_path)
+
+    def busy_message(self, holder: dict) -> str:
+        return (f"Another training is running: run '{holder.get('name', '?')}' ({holder.get('run', '?')}) in "
+                f"process {holder.get('pid', '?')}. Wait for it to finish or stop it with "
+                f"`cardgrader runs cancel {holder.get('run', 'RUN')}`.")
+
+    def acquire(self, run_id: str, name: str) -> None:  # type: ignore[override]
+        super().acquire(run=run_id, name=name)
+
+
+class QueueRunnerLock(FileLock):
+    """Held by the one process working through the training queue of a data folder."""
+
+    def __init__(self) -> None:
+        super().__init__(queue_lock_path)
+
+    def busy_message(self, holder: dict) -> str:
+        return (f"The training queue is already being run by process {holder.get('pid', '?')} "
+                f"({holder.get('who', 'cardgrader')}); only one runner works on a data folder at a time.")
+
+
+def holder_if_alive(path: Path | None = None) -> dict | None:
     """The holder of the lock when some live process holds it, else None (and the file is stale)."""
-    path = lock_path()
+    path = path or lock_path()
     if not path.exists():
         return None
     fd = os.open(path, os.O_RDWR)
@@ -120,4 +149,4 @@ def holder_if_alive() -> dict | None:
             return None
     finally:
         os.close(fd)
-    return read_holder()
+    return read_holder(path)
