@@ -43,7 +43,7 @@ def run_peer(stats_path: str) -> None:
     from cardgrader.gui.app import MainWindow, _process_start_time
     from cardgrader.gui.demo import DEMO_CONFIG, ensure_sample_cards
     from cardgrader.gui.stats import ResponsivenessProbe
-    from cardgrader.training import events
+    from cardgrader.training import dataset, events
     from cardgrader.training.child import _Reporter
     from cardgrader.training.config import TrainingConfig
     from cardgrader.training.offline import configure_environment
@@ -102,7 +102,7 @@ def run_peer(stats_path: str) -> None:
                 return
             window.model_panel.set_config(config)
             window.show_panel("train")
-            data_yaml = window.data_panel.import_job(config)(lambda *_a: None, threading.Event())
+            data_yaml = Path(dataset.build(window.data_panel.run_request(config))["data_yaml"])
             window.after(1000, lambda: begin(data_yaml))
 
         def begin(data_yaml: Path) -> None:

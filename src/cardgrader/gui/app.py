@@ -25,8 +25,8 @@ import customtkinter as ctk
 import psutil
 
 from cardgrader import paths
-from cardgrader.errors import Cancelled, UserError
-from cardgrader.gui import theme
+from cardgrader.errors import UserError
+from cardgrader.gui import theme, tk_finalizers
 from cardgrader.gui.bridge import EngineBridge
 from cardgrader.gui.settings import Settings
 from cardgrader.gui.tasks import BackgroundTask
@@ -51,9 +51,11 @@ except Exception:  # noqa: BLE001 - the app works without drag and drop (Browse 
 class MainWindow(ctk.CTk, _DND_BASE):
     def __init__(self, settings: Settings | None = None, first_panel: str | None = None):
         self.settings = settings or Settings()
+        tk_finalizers.install()  # Tk objects the GC frees on a worker are deleted on this thread
         ctk.set_appearance_mode(self.settings.get("theme"))
         ctk.set_default_color_theme("blue")
         super().__init__()
+        tk_finalizers.keep_draining(self)
         self.dnd_version = None
         if TkinterDnD is not None:
             try:
@@ -71,7 +73,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self._gpu_text: str | None = None
         self.last_message: tuple[str, str] = ("", "info")
         self.probe = None
-        self.preparing: BackgroundTask | None = None
+        self.starting: BackgroundTask | None = None  # Start was pressed; the engine is creating the run
         self.started = False
         self.run_timings: list = []  # estimate.RunTiming of finished runs, newest first
         self._timing_cache: dict = {}
@@ -246,7 +248,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
 
     # ---- training ------------------------------------------------------------------------------------
     def training_active(self) -> bool:
-        return self.preparing is not None or self.bridge.engine.active_run is not None
+        return self.starting is not None or self.bridge.engine.active_run is not None
 
     def refresh_start_state(self) -> None:
         if not self.started:
@@ -259,8 +261,8 @@ class MainWindow(ctk.CTk, _DND_BASE):
             ready, reason = False, "Fix the marked settings on the Model panel first."
         else:
             ready, reason = True, f"Ready: {data_reason}; {self.model_panel.summary.cget('text')}"
-        if self.preparing is not None:
-            ready, reason = False, "Preparing the dataset…"
+        if self.starting is not None:
+            ready, reason = False, "Starting the run…"
         self.train_panel.set_ready(ready, reason)
         self.train_panel.set_estimate(self._estimate(config) if data_ok and config is not None else None)
         active = self.bridge._engine.active_run if self.bridge._engine else None
@@ -307,6 +309,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
             self._load_run_timings()
 
     def start_training(self) -> None:
+        """Hand the engine a run request; the run builds its dataset itself (Stop works throughout)."""
         config = self.model_panel.validate()
         ready, reason = self.data_panel.readiness()
         if config is None or not ready:
@@ -315,43 +318,34 @@ class MainWindow(ctk.CTk, _DND_BASE):
         engine = self.bridge.engine
         name = self.train_panel.name_entry.get().strip() or None
         try:
-            build = self.data_panel.import_job(config)
+            request = self.data_panel.run_request(config.updated(name=name))
         except UserError as exc:
             self.show_message(str(exc), "error")
             return
         if self.probe is not None:
             self.probe.start()
 
-        def job(report, cancel):  # a worker thread: plain values only, no widget
-            data_yaml = build(report, cancel)
-            return engine.start(config.updated(data=str(data_yaml), name=name))
-
         def started(run_id: str) -> None:
-            stopped = self.preparing is not None and self.preparing.cancel_event.is_set()
-            self.preparing = None
+            stopped = self.starting is not None and self.starting.cancel_event.is_set()
+            self.starting = None
             self.train_panel.begin(run_id)
-            if stopped:  # Stop came while the run was being created: stop the run now
-                engine.cancel(run_id)
+            if stopped:  # Stop came while the run was being created: stop it now
+                self.train_panel.stop()
             self.refresh_start_state()
             self.runs_panel.refresh()
 
         def failed(exc: BaseException, trace: str) -> None:
-            self.preparing = None
+            self.starting = None
             if self.probe is not None:
                 self.probe.stop()
-            stopped = isinstance(exc, Cancelled)
-            self.train_panel.not_started(stopped)
-            if stopped:
-                self.show_message("Stopped before training started; nothing was trained.", "info")
-            else:
-                self._report_failure(exc, trace)
+            self.train_panel.not_started()
+            self._report_failure(exc, trace)
             self.refresh_start_state()
 
-        def progress(_fraction, text) -> None:
-            self.train_panel.detail.configure(text=text or "")
-
-        self.train_panel.preparing()
-        self.preparing = BackgroundTask(self, job, on_done=started, on_error=failed, on_progress=progress).start()
+        self.train_panel.starting()
+        # the engine's checks read the sources' folder listings and the weights: off the main thread
+        self.starting = BackgroundTask(self, lambda _report, _cancel: engine.start(request), on_done=started,
+                                       on_error=failed).start()
         self.refresh_start_state()
         self.show_panel("train")
 
@@ -383,8 +377,8 @@ class MainWindow(ctk.CTk, _DND_BASE):
             self.show_message("Stopping the run…")
             self.update_idletasks()
         self.settings.set("geometry", self.geometry())
-        if self.preparing is not None:
-            self.preparing.cancel()
+        if self.starting is not None:
+            self.starting.cancel()  # a run created after this is stopped by the shutdown below
         self.bridge.shutdown()
         self.destroy()
 

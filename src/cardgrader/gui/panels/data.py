@@ -555,21 +555,9 @@ class DataPanel(ctk.CTkScrollableFrame):
                            "check the Classes tab or add labelled photos.")
         return True, f"{count} labelled images"
 
-    def import_job(self, config) -> Callable:
-        """On the main thread: a job that builds the training dataset for `config` from plain values
-        (paths, split, class map) and runs on a worker thread without touching a widget."""
-        from cardgrader.data.build import import_dataset
+    def run_request(self, config):
+        """What Start hands the engine: `config` and the sources, split, seed and class mappings chosen here."""
+        from cardgrader.training.request import RunRequest
 
-        ratios, seed = self.split_settings()
-        sources, class_map = list(self.paths), self.class_map()
-
-        def job(report, cancel) -> Path:
-            result = import_dataset(
-                sources, arch=config.arch, task=config.task, border=config.border, side=config.side,
-                split_ratios=ratios, seed=seed, classes=config.class_names, class_map=class_map,
-                progress=lambda done, total, msg: report(done / max(total, 1),
-                                                         f"Preparing the dataset: {msg} ({done}/{total})"),
-                cancel=cancel)
-            return Path(result.data_yaml)
-
-        return job
+        split, seed = self.split_settings()
+        return RunRequest(config, list(self.paths), split, seed, dict(self.user_map))

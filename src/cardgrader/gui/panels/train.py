@@ -118,23 +118,22 @@ class TrainPanel(ctk.CTkFrame):
         busy = self.awaiting_run or (self.run_id is not None and self.progress.status is None)
         self.estimate_label.configure(text=estimate.text() if estimate is not None and not busy else "")
 
-    def preparing(self) -> None:
-        """Start was pressed: the previous run's figures go, the dataset is being built (Stop works)."""
+    def starting(self) -> None:
+        """Start was pressed: the previous run's figures go while the engine creates the run (Stop works)."""
         self.run_id = None
         self.awaiting_run = True  # the next run_started is ours, even if it comes before begin()
         self.progress = RunProgress()
         self.bar.set(0)
         self.detail.configure(text="")
-        self.status.configure(text="Preparing the dataset…", text_color=theme.pick(theme.ACCENT))
+        self.status.configure(text="Starting…", text_color=theme.pick(theme.ACCENT))
         self.start_button.configure(state="disabled")
         self.stop_button.configure(state="normal")
 
-    def not_started(self, stopped: bool) -> None:
-        """The dataset preparation failed or was stopped: no run exists."""
+    def not_started(self) -> None:
+        """The engine refused the run (its reason is shown and logged): no run exists."""
         self.awaiting_run = False
         self.stop_button.configure(state="disabled")
-        self.status.configure(text="Stopped before training started" if stopped else "Not started",
-                              text_color=theme.pick(theme.SEVERITY["warning" if stopped else "error"]))
+        self.status.configure(text="Not started", text_color=theme.pick(theme.SEVERITY["error"]))
 
     def begin(self, run_id: str, history: list[dict] | None = None) -> None:
         """Follow a run that was just started or resumed (history: its events so far, for the chart)."""
@@ -157,9 +156,9 @@ class TrainPanel(ctk.CTkFrame):
         if self.run_id:
             self.app.bridge.engine.cancel(self.run_id)
             self.status.configure(text="Stopping… the run stays resumable")
-        elif self.app.preparing is not None:
-            self.app.preparing.cancel()
-            self.status.configure(text="Stopping the dataset preparation…")
+        elif self.app.starting is not None:
+            self.app.starting.cancel()  # the run is stopped as soon as it exists
+            self.status.configure(text="Stopping…")
         self.stop_button.configure(state="disabled")
 
     def resume(self) -> None:
@@ -176,6 +175,8 @@ class TrainPanel(ctk.CTkFrame):
         self.progress.update(event)
         if kind == events.LOG:
             self._pending_log.append((event.get("level", "info"), event.get("message", "")))
+            if not self.progress.batches and self.progress.status is None:  # before training: the dataset's steps
+                self.detail.configure(text=event.get("message", "")[:160])
         elif kind in (events.BATCH, events.EPOCH, events.RUN_STARTED):
             self.ensure_charts().add_event(event)
             self.charts.redraw()
