@@ -91,7 +91,8 @@ class ModelPanel(ctk.CTkScrollableFrame):
             body, 4, "classes", "Classes", lambda m: entry(m, width=320),
             hint="Comma-separated; derived from task and border type until you edit them.").widget
         self.classes_entry.bind("<KeyRelease>", lambda _e: self._classes_typed())
-        reset = ctk.CTkButton(self.classes_entry.master, text="Reset", width=64, command=self._reset_classes)
+        self.reset_classes_button = reset = ctk.CTkButton(self.classes_entry.master, text="Reset", width=64,
+                                                          command=self._reset_classes)
         reset.grid(row=0, column=1, padx=(6, 0))
 
         model_row = lambda m: ctk.CTkFrame(m, fg_color="transparent")  # noqa: E731
@@ -197,7 +198,9 @@ class ModelPanel(ctk.CTkScrollableFrame):
                            (self.download, config.download_weights)):
             switch.select() if on else switch.deselect()
         self._weights_kind_changed(kind, notify=False)
-        self.changed()
+        if self._validate_job is not None:  # a choice made in code (a preset, a restored run) holds at once
+            self.after_cancel(self._validate_job)
+        self.validate()
 
     def _show_classes(self, names: list[str]) -> None:
         self.classes_entry.delete(0, "end")
