@@ -27,6 +27,14 @@ def data_ready(app) -> bool:
     return app.data_panel.task is None and app.data_panel.report is not None
 
 
+def with_cards(app, card_folders) -> None:
+    """This test's own data: the three folders dropped on a cleared Data panel, scanned."""
+    app.data_panel.clear()
+    drop(app.data_panel.drop_zone, card_folders)
+    pump(app, until=lambda: data_ready(app))
+    assert app.data_panel.report.counts["labelled"] == 24
+
+
 def set_tiny(app, epochs: int = 2, batch: int = 4) -> None:
     app.show_panel("model")
     panel = app.model_panel
@@ -74,7 +82,7 @@ def test_every_selector_changes_the_config_and_class_list(app, card_folders):
     type_into(panel.classes_entry, "card_edge")
     pump(app, 0.3)
     assert panel.config.class_names == ["card_edge"]  # one class, edited by the grader
-    panel._reset_classes()
+    panel.reset_classes_button.invoke()
     pump(app, 0.3)
     assert panel.config.class_names == ["outer_border", "inner_border"]
     click_segment(panel.side, "Back")
@@ -108,6 +116,7 @@ def test_every_selector_changes_the_config_and_class_list(app, card_folders):
 
 
 def test_start_trains_for_real_and_the_run_appears_in_runs(app, card_folders):
+    with_cards(app, card_folders)
     set_tiny(app, epochs=2)
     app.show_panel("train")
     assert app.train_panel.start_button.cget("state") == "normal", app.train_panel.ready_label.cget("text")
@@ -119,7 +128,8 @@ def test_start_trains_for_real_and_the_run_appears_in_runs(app, card_folders):
     assert "finished after 2 of 2 epochs" in train.status.cget("text")
     pump(app, 1.5)
     assert train.charts.loss.point_count > 0 and train.charts.metrics.point_count >= 8
-    assert "Ultralytics" in train.visible_log() or "Starting training" in train.visible_log()
+    assert "Preparing the dataset" in train.visible_log()  # the run built its dataset from the dropped folders
+    assert "Dataset ready: " in train.visible_log()
     app.show_panel("runs")
     pump(app, 0.3)
     row = app.runs_panel.table.item(train.run_id)["values"]
@@ -127,6 +137,7 @@ def test_start_trains_for_real_and_the_run_appears_in_runs(app, card_folders):
 
 
 def test_stop_mid_epoch_then_resume_finishes_the_run(app, card_folders):
+    with_cards(app, card_folders)
     set_tiny(app, epochs=3, batch=2)
     app.show_panel("train")
     train = app.train_panel
@@ -150,8 +161,9 @@ def test_stop_mid_epoch_then_resume_finishes_the_run(app, card_folders):
     assert max(train.charts.metrics.series["mAP50"][0]) == 3  # the chart continued, not restarted
 
 
-def test_closing_during_training_asks_first(app):
+def test_closing_during_training_asks_first(app, card_folders):
     train = app.train_panel
+    with_cards(app, card_folders)
     set_tiny(app, epochs=3, batch=2)
     app.show_panel("train")
     train.start_button.invoke()
@@ -170,6 +182,7 @@ def test_closing_during_training_asks_first(app):
     assert dialogs and app.winfo_exists()  # it asked, and "Cancel" kept the app open
     train.stop_button.invoke()
     pump(app, until=lambda: train.progress.status is not None, timeout=15)
+    assert train.progress.status == "cancelled"
 
 
 @pytest.mark.parametrize("kind", ["text file", "empty folder", "corrupt images"])
@@ -192,7 +205,11 @@ def test_bad_drops_show_messages_not_tracebacks(app, tmp_path, kind, home):
     drop(app.data_panel.drop_zone, [str(target)])
     pump(app, until=lambda: app.data_panel.task is None, timeout=60)
     shown = app.data_panel.findings_box.get("1.0", "end") + app.last_message[0]
-    assert str(target.name) in shown or "no image" in shown.lower() or "nothing" in shown.lower(), shown
+    expected = {"text file": [f"{target} is a file, not a folder of images and labels"],
+                "empty folder": [f"{target} is empty"],
+                "corrupt images": ["card_00000_front.jpg is not a readable JPEG",
+                                   "card_00001_back.jpg is named like an image but holds text"]}[kind]
+    assert all(sentence in shown for sentence in expected), shown
     assert "Traceback" not in shown
     assert not (home / "logs" / "gui.log").exists()
     ready, reason = app.data_panel.readiness()
@@ -215,7 +232,10 @@ def test_cancelling_a_scan_stops_it_and_a_late_result_is_ignored(app, card_folde
     assert panel.report.counts["images"] == 24
 
 
-def test_stop_while_the_dataset_is_prepared_trains_nothing(app, card_folders):
+def test_stop_at_once_after_start_trains_nothing(app, card_folders):
+    """Stop pressed the moment after Start (the run is being created or builds its dataset) ends the run
+    cancelled before its first epoch; Start works again."""
+    with_cards(app, card_folders)
     train = app.train_panel
     set_tiny(app, epochs=2)
     app.show_panel("train")
@@ -223,12 +243,51 @@ def test_stop_while_the_dataset_is_prepared_trains_nothing(app, card_folders):
     train.start_button.invoke()
     assert train.stop_button.cget("state") == "normal"  # Stop works before the run exists
     train.stop_button.invoke()
-    pump(app, until=lambda: app.preparing is None and (train.run_id is None or train.progress.status), timeout=120)
-    if train.run_id is None:
-        assert "Stopped before training started" in train.status.cget("text")
-    else:  # the run had just been created: it was stopped at once
-        assert train.progress.status == "cancelled"
+    pump(app, until=lambda: train.run_id is not None and train.progress.status is not None, timeout=120)
+    assert train.progress.status == "cancelled", train.status.cget("text")
     pump(app, until=lambda: app.bridge.engine.active_run is None, timeout=30)
     new = [r for r in app.bridge.store.list() if r.id not in before]
-    assert all(r.status == "cancelled" for r in new)
+    assert [(r.id, r.status, r.epochs_done) for r in new] == [(train.run_id, "cancelled", 0)]
+    assert not [e for e in app.bridge.store.events(train.run_id) if e["type"] in ("batch", "epoch")]
     assert train.start_button.cget("state") == "normal"
+
+
+def test_the_gui_and_train_with_two_data_options_build_the_same_dataset(app, card_folders, gui_home, tmp_path):
+    """Two folders dropped with split 0.5/0.5 and seed 7, trained from the Train panel; then
+    `cardgrader train --data A --data B --split 0.5,0.5,0 --seed 7` with the same settings: one dataset."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    app.data_panel.clear()
+    drop(app.data_panel.drop_zone, card_folders[:2])
+    pump(app, until=lambda: data_ready(app))
+    for name, value in (("train", "0.5"), ("val", "0.5"), ("test", "0"), ("seed", "7")):
+        type_into(app.data_panel.split_entries[name], value)
+    set_tiny(app, epochs=1)
+    app.show_panel("train")
+    train = app.train_panel
+    train.start_button.invoke()
+    pump(app, until=lambda: train.run_id is not None and train.progress.status is not None, timeout=240)
+    assert train.progress.status == "finished", train.status.cget("text")
+    gui_run = app.bridge.store.folder(train.run_id)
+    gui_dataset = json.loads((gui_run / "model" / "metadata.json").read_text())["dataset"]
+    config = app.model_panel.config
+    for name, value in (("train", "0.8"), ("val", "0.2"), ("seed", "0")):  # the defaults again, for the tests after
+        type_into(app.data_panel.split_entries[name], value)
+
+    settings = tmp_path / "settings.yaml"  # the Model panel's settings, as a grader would save them
+    settings.write_text(yaml.safe_dump({**config.to_dict(), "data": "", "name": "from-the-cli"}), encoding="utf-8")
+    cli = subprocess.run(
+        [sys.executable, "-m", "cardgrader", "train", "--config", settings, "--data", card_folders[0],
+         "--data", card_folders[1], "--split", "0.5,0.5,0", "--seed", "7", "--json"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "CARDGRADER_HOME": str(gui_home)})
+    assert cli.returncode == 0, cli.stderr
+    cli_run = gui_home / "runs" / json.loads(cli.stdout.splitlines()[0])["run"]
+    cli_dataset = json.loads((cli_run / "model" / "metadata.json").read_text())["dataset"]
+    assert cli_dataset["fingerprint"] == gui_dataset["fingerprint"]
+    assert cli_dataset["counts"] == gui_dataset["counts"] == {"train": 8, "val": 8}
+    assert "reused: the sources are unchanged" in (cli_run / "log.txt").read_text()
