@@ -28,6 +28,11 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def home_from_environment() -> str | None:
+    """CARDGRADER_HOME when it is set: then it decides the data folder, whatever Settings chose."""
+    return os.environ.get("CARDGRADER_HOME") or None
+
+
 def home() -> Path:
     """The per-user data dir (created on first use): CARDGRADER_HOME, else the one chosen in Settings."""
     env = os.environ.get("CARDGRADER_HOME")

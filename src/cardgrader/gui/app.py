@@ -15,6 +15,7 @@ import threading
 import time
 import tkinter
 import traceback
+from pathlib import Path
 
 import customtkinter as ctk
 
@@ -32,7 +33,8 @@ from cardgrader.gui.settings import Settings
 from cardgrader.gui.tasks import BackgroundTask
 
 log = logging.getLogger("cardgrader.gui")
-PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("runs", "Runs"), ("models", "Models"),
+PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("queue", "Queue"), ("runs", "Runs"),
+          ("models", "Models"),
           ("predict", "Predict"), ("grade", "Grade"), ("photometric", "Photometric"), ("settings", "Settings"))
 MESSAGE_SECONDS = 10
 STARTUP_DELAY_MS = 150  # after the first map: time for the first frame to be drawn
@@ -74,6 +76,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self.last_message: tuple[str, str] = ("", "info")
         self.probe = None
         self.starting: BackgroundTask | None = None  # Start was pressed; the engine is creating the run
+        self.queue_runner = None  # training.job_queue.QueueRunner while the app works through the queue
         self.started = False
         self.run_timings: list = []  # estimate.RunTiming of finished runs, newest first
         self._timing_cache: dict = {}
@@ -248,7 +251,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
 
     # ---- training ------------------------------------------------------------------------------------
     def training_active(self) -> bool:
-        return self.starting is not None or self.bridge.engine.active_run is not None
+        return self.starting is not None or self.queue_running() or self.bridge.engine.active_run is not None
 
     def refresh_start_state(self) -> None:
         if not self.started:
@@ -263,6 +266,8 @@ class MainWindow(ctk.CTk, _DND_BASE):
             ready, reason = True, f"Ready: {data_reason}; {self.model_panel.summary.cget('text')}"
         if self.starting is not None:
             ready, reason = False, "Starting the run…"
+        elif self.queue_running():
+            ready, reason = False, "The queue is training (see the Queue panel); add more with “Add to queue”."
         self.train_panel.set_ready(ready, reason)
         self.train_panel.set_estimate(self._estimate(config) if data_ok and config is not None else None)
         active = self.bridge._engine.active_run if self.bridge._engine else None
@@ -310,18 +315,14 @@ class MainWindow(ctk.CTk, _DND_BASE):
 
     def start_training(self) -> None:
         """Hand the engine a run request; the run builds its dataset itself (Stop works throughout)."""
-        config = self.model_panel.validate()
-        ready, reason = self.data_panel.readiness()
-        if config is None or not ready:
-            self.show_message(reason if not ready else "Fix the marked settings on the Model panel first.", "error")
+        request = self._chosen_request()
+        if request is None:
+            return
+        if self.queue_running():
+            self.show_message("The queue is training; add this training to the queue, or stop the queue first.",
+                              "error")
             return
         engine = self.bridge.engine
-        name = self.train_panel.name_entry.get().strip() or None
-        try:
-            request = self.data_panel.run_request(config.updated(name=name))
-        except UserError as exc:
-            self.show_message(str(exc), "error")
-            return
         if self.probe is not None:
             self.probe.start()
 
@@ -348,6 +349,119 @@ class MainWindow(ctk.CTk, _DND_BASE):
                                        on_error=failed).start()
         self.refresh_start_state()
         self.show_panel("train")
+
+    # ---- the queue -------------------------------------------------------------------------------------
+    def _chosen_request(self):
+        """The run request the Data and Model panels describe now (None, with a message, if incomplete)."""
+        config = self.model_panel.validate()
+        ready, reason = self.data_panel.readiness()
+        if config is None or not ready:
+            self.show_message(reason if not ready else "Fix the marked settings on the Model panel first.", "error")
+            return None
+        name = self.train_panel.name_entry.get().strip() or None
+        try:
+            return self.data_panel.run_request(config.updated(name=name))
+        except UserError as exc:
+            self.show_message(str(exc), "error")
+            return None
+
+    def enqueue(self) -> None:
+        """Add what Start would train to the end of the queue."""
+        from cardgrader.training.job_queue import JobQueue
+
+        request = self._chosen_request()
+        if request is None:
+            return
+        try:
+            job = JobQueue().add(request, name=request.config.name)
+        except UserError as exc:
+            self.show_message(str(exc), "error")
+            return
+        self.panel("queue").added(job)
+        self.show_message(f"Queued '{job.name}'. The Queue panel runs the queue.", "info")
+
+    def queue_running(self) -> bool:
+        return self.queue_runner is not None and self.queue_runner.running
+
+    def run_queue(self) -> None:
+        """Work through the queue with this window's engine, one training at a time."""
+        from cardgrader.training.job_queue import QueueRunner
+
+        if self.queue_running():
+            return
+        if self.training_active():
+            self.show_message("A model is training; the queue can start when it has finished.", "error")
+            return
+        runner = QueueRunner(self.bridge.engine)
+        try:
+            runner.start()
+        except UserError as exc:
+            self.show_message(str(exc), "error")
+            return
+        self.queue_runner = runner
+        if self.probe is not None:
+            self.probe.start()
+        self.refresh_start_state()
+
+    def stop_queue(self) -> None:
+        if self.queue_running():
+            self.queue_runner.stop()
+            self.show_message("Stopping the queue: the run under way stays resumable and its job first.")
+
+    def check_queue_runner(self) -> None:
+        """Called every second: say how a finished runner ended."""
+        runner = self.queue_runner
+        if runner is None or runner.running:
+            return
+        self.queue_runner = None
+        if runner.error is not None:
+            if isinstance(runner.error, UserError):
+                self.show_message(str(runner.error), "error")
+            else:
+                self._callback_failed(type(runner.error), runner.error, runner.error.__traceback__)
+        elif runner.counts is not None and not runner.stop_event.is_set():
+            done = ", ".join(f"{n} {status}" for status, n in runner.counts.items() if n) or "nothing to train"
+            self.show_message(f"The queue is done: {done}.", "info")
+        self.refresh_start_state()
+
+    def change_data_folder(self, folder: str | None) -> bool:
+        """Use another data folder now (None: the default): runs, models, datasets, the lock, logs and these
+        settings all follow. Refused while a run trains or starts, and when CARDGRADER_HOME decides."""
+        variable = paths.home_from_environment()
+        if variable:
+            self.show_message(f"The data folder is set by the CARDGRADER_HOME environment variable ({variable}); "
+                              "unset it to choose the folder here.", "error")
+            return False
+        if self.training_active() or self.queue_running():
+            self.show_message("A model is training: stop it or let it finish before changing the data folder "
+                              "(its run must stay in the folder it writes to).", "error")
+            return False
+        target = Path(folder).expanduser() if folder else None
+        if target is not None:
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+                probe = target / ".cardgrader-write-test"
+                probe.write_text("")
+                probe.unlink()
+            except OSError as exc:
+                self.show_message(f"The folder {target} cannot be used as the data folder: {exc.strerror or exc}.",
+                                  "error")
+                return False
+        paths.choose_home(target)
+        self.bridge.reset()  # the next run, its store and its lock live in the new folder
+        self.settings.path = paths.settings_file()
+        self.settings.save()  # these settings go with the app to the new folder
+        self.panel("settings").show_home()
+        self.runs_panel.refresh()
+        self.panel("queue").refresh()
+        self.panel("models").refresh()
+        for key in ("predict", "grade", "photometric"):
+            if key in self.panels:
+                self.panels[key].refresh_models()
+        self._load_run_timings()
+        self.refresh_start_state()
+        self.show_message(f"The data folder is now {paths.home()}.", "info")
+        return True
 
     def resume_run(self, run_id: str) -> None:
         try:
@@ -379,7 +493,11 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self.settings.set("geometry", self.geometry())
         if self.starting is not None:
             self.starting.cancel()  # a run created after this is stopped by the shutdown below
+        if self.queue_running():
+            self.queue_runner.stop()  # its run is cancelled below; the job stays first, resumable
         self.bridge.shutdown()
+        if self.queue_runner is not None:
+            self.queue_runner.join(timeout=10)
         self.destroy()
 
 

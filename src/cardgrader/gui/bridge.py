@@ -16,6 +16,7 @@ class EngineBridge:
         self._engine = None
         self._queue: queue.Queue | None = None
         self._listeners: list[Callable[[dict], None]] = []
+        self._draining = False
 
     @property
     def engine(self):
@@ -25,8 +26,21 @@ class EngineBridge:
 
             self._engine = Engine(low_priority=True)
             self._queue = self._engine.subscribe()
-            self.root.after(DRAIN_MS, self._drain)
+            if not self._draining:
+                self._draining = True
+                self.root.after(DRAIN_MS, self._drain)
         return self._engine
+
+    @property
+    def idle(self) -> bool:
+        return self._engine is None or self._engine.active_run is None
+
+    def reset(self) -> None:
+        """Let the next use make a new engine on the current data folder (call only while idle)."""
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            engine.unsubscribe(self._queue)
+            engine.shutdown(timeout=5)
 
     @property
     def store(self):
@@ -37,7 +51,7 @@ class EngineBridge:
 
     def _drain(self) -> None:
         batch = []
-        for _ in range(MAX_EVENTS_PER_DRAIN):
+        for _ in range(MAX_EVENTS_PER_DRAIN if self._queue is not None else 0):
             try:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:

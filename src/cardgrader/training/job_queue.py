@@ -272,3 +272,40 @@ def _follow(engine, subscription, run_id: str, on_event, stop: threading.Event) 
 def _emit(on_event, kind: str, job: Job, **extra) -> None:
     if on_event:
         on_event({"type": kind, "job": job.id, "name": job.name, "time": time.time(), **extra})
+
+
+class QueueRunner:
+    """`run_queue` on a background thread (the app's runner): start, ask to stop, see whether it works."""
+
+    def __init__(self, engine, job_queue: JobQueue | None = None, who: str = "the cardgrader app"):
+        self.engine, self.job_queue, self.who = engine, job_queue or JobQueue(), who
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+        self.counts: dict[str, int] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Take the runner lock here (a refusal raises BusyError in the caller), then work on a thread."""
+        lock = QueueRunnerLock()
+        lock.acquire(who=self.who)  # fail fast with the holder's sentence; released at once for run_queue
+        lock.release()
+        self._thread = threading.Thread(target=self._work, name="cardgrader-queue", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            self.counts = run_queue(self.engine, self.job_queue, stop=self.stop_event, who=self.who)
+        except BaseException as exc:  # noqa: BLE001 - shown by the window
+            self.error = exc
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop now: the run under way is cancelled, stays resumable, and its job stays first."""
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -28,13 +28,17 @@ class SettingsPanel(ctk.CTkScrollableFrame):
         self.theme.set(THEMES.get(app.settings.get("theme"), "Dark"))
 
         storage = Section(self, "Data folder",
-                          "Runs, built datasets and presets live here. A change takes effect the next time the app starts.")
+                          "Runs, models, built datasets, presets and logs live here. A change takes effect at once; "
+                          "nothing is moved or copied (the old folder stays as it is).")
         storage.grid(row=2, column=0, sticky="ew", padx=6, pady=6)
         holder = Field(storage.body, 0, "Folder", lambda m: ctk.CTkFrame(m, fg_color="transparent")).widget
         self.home_label = ctk.CTkLabel(holder, text=str(paths.home()), anchor="w")
         self.home_label.grid(row=0, column=0, sticky="w")
-        ctk.CTkButton(holder, text="Change…", width=90, command=self._choose_home).grid(row=0, column=1, padx=(12, 0))
-        ctk.CTkButton(holder, text="Default", width=80, command=lambda: self._set_home(None)).grid(row=0, column=2, padx=(8, 0))
+        self.change_button = ctk.CTkButton(holder, text="Change…", width=90, command=self._choose_home)
+        self.change_button.grid(row=0, column=1, padx=(12, 0))
+        self.default_button = ctk.CTkButton(holder, text="Default", width=80, command=lambda: self._set_home(None))
+        self.default_button.grid(row=0, column=2, padx=(8, 0))
+        self.show_home()
 
         training = Section(self, "Training")
         training.grid(row=3, column=0, sticky="ew", padx=6, pady=6)
@@ -54,7 +58,12 @@ class SettingsPanel(ctk.CTkScrollableFrame):
             self._set_home(folder)
 
     def _set_home(self, folder: str | None) -> None:
-        paths.choose_home(folder)
-        shown = folder or str(paths.default_home())
-        self.home_label.configure(text=f"{shown}  (after restart)")
-        self.app.show_message("The new data folder is used from the next start.", "info")
+        self.app.change_data_folder(folder)
+
+    def show_home(self) -> None:
+        """The folder in use; when CARDGRADER_HOME is set it decides, and the buttons say so by being off."""
+        variable = paths.home_from_environment()
+        self.home_label.configure(text=f"{paths.home()}  (set by CARDGRADER_HOME)" if variable else str(paths.home()))
+        state = "disabled" if variable else "normal"
+        self.change_button.configure(state=state)
+        self.default_button.configure(state=state)

@@ -50,12 +50,14 @@ class TrainPanel(ctk.CTkFrame):
                                          fg_color=("#b42318", "#c0392b"), hover_color=("#912018", "#992d22"))
         self.stop_button.grid(row=0, column=4, padx=4)
         self.resume_button = ctk.CTkButton(header, text="Resume", width=96, command=self.resume, state="disabled")
-        self.resume_button.grid(row=0, column=5, padx=(4, 0))
+        self.resume_button.grid(row=0, column=5, padx=4)
+        self.queue_button = ctk.CTkButton(header, text="Add to queue", width=110, command=self.app.enqueue)
+        self.queue_button.grid(row=0, column=6, padx=(4, 0))
         self.ready_label = ctk.CTkLabel(header, text="", anchor="nw", text_color=theme.MUTED, font=theme.font(12),
                                         wraplength=1000, justify="left", height=30)
-        self.ready_label.grid(row=2, column=0, columnspan=6, sticky="ew")
+        self.ready_label.grid(row=2, column=0, columnspan=7, sticky="ew")
         self.estimate_label = ctk.CTkLabel(header, text="", anchor="w", font=theme.font(13), height=20)
-        self.estimate_label.grid(row=1, column=0, columnspan=6, sticky="ew", pady=(6, 0))
+        self.estimate_label.grid(row=1, column=0, columnspan=7, sticky="ew", pady=(6, 0))
 
         bar = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10, height=98)
         bar.grid(row=1, column=0, sticky="ew", padx=6, pady=4)
@@ -167,8 +169,10 @@ class TrainPanel(ctk.CTkFrame):
 
     # ---- events --------------------------------------------------------------------------------------
     def on_event(self, event: dict) -> None:
-        if event["type"] == events.RUN_STARTED and self.awaiting_run and self.run_id is None:
-            self.begin(event["run"])
+        if event["type"] == events.RUN_STARTED and event.get("run") != self.run_id and (
+                (self.awaiting_run and self.run_id is None) or self.app.queue_running()):
+            resumed = bool(event.get("resumed_from_epoch"))  # a queued job resumed: its chart so far
+            self.begin(event["run"], history=self.app.bridge.store.events(event["run"]) if resumed else None)
         if event.get("run") != self.run_id:
             return
         kind = event["type"]
