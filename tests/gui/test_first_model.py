@@ -11,7 +11,7 @@ import pytest
 
 from cardgrader.training import estimate as est
 from cardgrader.training.presets import load_preset
-from tests.gui.conftest import drop, pump, type_into
+from tests.gui.conftest import click_segment, drop, pump, type_into
 
 pytestmark = pytest.mark.gui
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -41,6 +41,16 @@ def test_the_train_panel_says_how_long_the_run_should_take(app, tmp_path):
     generate(cards, count=20, seed=3, side="both", size=(240, 320))
     drop(app.data_panel.drop_zone, [str(cards)])
     pump(app, until=lambda: data_ready(app) and shown_estimate(app) != "", timeout=60)
+    app.show_panel("model")
+    click_segment(app.model_panel.side, "Front")
+    app.show_panel("train")
+    pump(app, until=lambda: app.model_panel.config.side == "front", timeout=5)
+    assert app.data_panel.planned_images() == (8, 2)  # the 10 fronts of the 20 cards: what a front run trains
+    assert "10 labelled images (front side)" in app.train_panel.ready_label.cget("text")
+    click_segment(app.model_panel.side, "Both")
+    pump(app, until=lambda: app.model_panel.config.side == "both" and "(front side)" not in
+         app.train_panel.ready_label.cget("text"), timeout=5)
+    pump(app, until=lambda: shown_estimate(app) != "" and app.train_panel.estimate is not None, timeout=10)
     config = app.model_panel.config
     figure = app.train_panel.estimate
     train, val = app.data_panel.planned_images()

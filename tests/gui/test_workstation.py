@@ -265,9 +265,16 @@ def test_the_gui_and_train_with_two_data_options_build_the_same_dataset(app, car
     app.data_panel.clear()
     drop(app.data_panel.drop_zone, card_folders[:2])
     pump(app, until=lambda: data_ready(app))
+    app.show_panel("data")
+    app.data_panel.finish_building()
+    click_segment(app.data_panel.tabs._segmented_button, "Split")  # the grader opens the Split tab
+    pump(app, 0.2)
     for name, value in (("train", "0.5"), ("val", "0.5"), ("test", "0"), ("seed", "7")):
         type_into(app.data_panel.split_entries[name], value)
+    assert (app.workstation.split, app.workstation.seed) == ("0.5,0.5,0", 7)
     set_tiny(app, epochs=1)
+    click_segment(app.model_panel.side, "Both")
+    pump(app, until=lambda: app.model_panel.config.side == "both", timeout=5)
     app.show_panel("train")
     train = app.train_panel
     train.start_button.invoke()
@@ -276,8 +283,10 @@ def test_the_gui_and_train_with_two_data_options_build_the_same_dataset(app, car
     gui_run = app.bridge.store.folder(train.run_id)
     gui_dataset = json.loads((gui_run / "model" / "metadata.json").read_text())["dataset"]
     config = app.model_panel.config
+    app.show_panel("data")
     for name, value in (("train", "0.8"), ("val", "0.2"), ("seed", "0")):  # the defaults again, for the tests after
         type_into(app.data_panel.split_entries[name], value)
+    assert (app.workstation.split, app.workstation.seed) == ("0.8,0.2,0", 0)
 
     settings = tmp_path / "settings.yaml"  # the Model panel's settings, as a grader would save them
     settings.write_text(yaml.safe_dump({**config.to_dict(), "data": "", "name": "from-the-cli"}), encoding="utf-8")
@@ -288,6 +297,7 @@ def test_the_gui_and_train_with_two_data_options_build_the_same_dataset(app, car
     assert cli.returncode == 0, cli.stderr
     cli_run = gui_home / "runs" / json.loads(cli.stdout.splitlines()[0])["run"]
     cli_dataset = json.loads((cli_run / "model" / "metadata.json").read_text())["dataset"]
-    assert cli_dataset["fingerprint"] == gui_dataset["fingerprint"]
+    requests = [json.loads((run / "request.json").read_text()) for run in (gui_run, cli_run)]
+    assert cli_dataset["fingerprint"] == gui_dataset["fingerprint"], json.dumps(requests)
     assert cli_dataset["counts"] == gui_dataset["counts"] == {"train": 8, "val": 8}
     assert "reused: the sources are unchanged" in (cli_run / "log.txt").read_text()

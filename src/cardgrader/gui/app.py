@@ -31,6 +31,8 @@ from cardgrader.gui import theme, tk_finalizers
 from cardgrader.gui.bridge import EngineBridge
 from cardgrader.gui.settings import Settings
 from cardgrader.gui.tasks import BackgroundTask
+from cardgrader.workstation import Workstation
+from cardgrader.workstation.model import describe
 
 log = logging.getLogger("cardgrader.gui")
 PANELS = (("data", "Data"), ("model", "Model"), ("train", "Train"), ("queue", "Queue"), ("runs", "Runs"),
@@ -53,6 +55,7 @@ except Exception:  # noqa: BLE001 - the app works without drag and drop (Browse 
 class MainWindow(ctk.CTk, _DND_BASE):
     def __init__(self, settings: Settings | None = None, first_panel: str | None = None):
         self.settings = settings or Settings()
+        self.workstation = Workstation()  # the session's state; the panels are views of it
         tk_finalizers.install()  # Tk objects the GC frees on a worker are deleted on this thread
         ctk.set_appearance_mode(self.settings.get("theme"))
         ctk.set_default_color_theme("blue")
@@ -140,7 +143,6 @@ class MainWindow(ctk.CTk, _DND_BASE):
             factory = getattr(module, f"{key.capitalize()}Panel")
             self.panels[key] = factory(self.content, self)
             if key == "model":
-                self.panels[key].on_change(lambda: self.data_panel.model_changed())
                 self.panels[key].on_change(self.refresh_start_state)
             elif key == "data":
                 self.panels[key].on_change(self.refresh_start_state)
@@ -263,7 +265,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         elif config is None:
             ready, reason = False, "Fix the marked settings on the Model panel first."
         else:
-            ready, reason = True, f"Ready: {data_reason}; {self.model_panel.summary.cget('text')}"
+            ready, reason = True, f"Ready: {data_reason}; {describe(config)}"
         if self.starting is not None:
             ready, reason = False, "Starting the run…"
         elif self.queue_running():
@@ -353,14 +355,13 @@ class MainWindow(ctk.CTk, _DND_BASE):
     # ---- the queue -------------------------------------------------------------------------------------
     def _chosen_request(self):
         """The run request the Data and Model panels describe now (None, with a message, if incomplete)."""
-        config = self.model_panel.validate()
+        config = self.model_panel.validate()  # a value typed a moment ago counts
         ready, reason = self.data_panel.readiness()
         if config is None or not ready:
             self.show_message(reason if not ready else "Fix the marked settings on the Model panel first.", "error")
             return None
-        name = self.train_panel.name_entry.get().strip() or None
         try:
-            return self.data_panel.run_request(config.updated(name=name))
+            return self.workstation.request()
         except UserError as exc:
             self.show_message(str(exc), "error")
             return None
@@ -373,7 +374,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         if request is None:
             return
         try:
-            job = JobQueue().add(request, name=request.config.name)
+            job = JobQueue().add(request, name=request.config.name)  # the workstation's request, lined up
         except UserError as exc:
             self.show_message(str(exc), "error")
             return

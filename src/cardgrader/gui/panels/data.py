@@ -13,7 +13,7 @@ import customtkinter as ctk
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Section, show_progress, panel_header
+from cardgrader.gui.widgets import Section, panel_header, show_progress
 
 LEAVE_OUT = "(leave out)"
 MAX_FINDINGS_SHOWN = 200
@@ -24,19 +24,17 @@ class DataPanel(ctk.CTkScrollableFrame):
     def __init__(self, master, app):
         super().__init__(master, fg_color="transparent")
         self.app = app
-        self.paths: list[str] = []
-        self.scan = None  # data.scan.Scan of the current paths
-        self.report = None  # data.model.CheckReport for the current task and class map
+        self.ws = app.workstation  # the sources, their scan and report, the class map and split live there
+        self.ws.subscribe(self._on_workstation)
+        self._ticket = None  # the job under way (a reading of the sources, or drawing the samples)
         self.task: BackgroundTask | None = None
-        self.user_map: dict[str, str | None] = {}
+        self.split_problem: str | None = None  # the split fields' error, while they hold one
         self._listeners: list[Callable[[], None]] = []
         self._thumb_images: list = []
         self.grid_columnconfigure(0, weight=1)
 
         panel_header(self, "Data", "Card photos with labels from LabelImg, LabelMe, CVAT, Roboflow or YOLO folders. "
                                    "Your folders are only read, never changed.", pady=(4, 8))
-        self._judged_for = None
-        self._generation = 0
         self.stopped = False
         self._hidden_tabs_built = False
         self._build_drop_zone()
@@ -44,6 +42,12 @@ class DataPanel(ctk.CTkScrollableFrame):
         self._build_tabs()
         self._register_drop_targets()
         self._show_empty_state()
+
+    # the workstation's state, as the panel shows it
+    paths = property(lambda self: self.ws.sources)
+    scan = property(lambda self: self.ws.scan)
+    report = property(lambda self: self.ws.report)
+    user_map = property(lambda self: self.ws.class_map)
 
     # ---- layout --------------------------------------------------------------------------------------
     def _build_drop_zone(self) -> None:
@@ -142,6 +146,7 @@ class DataPanel(ctk.CTkScrollableFrame):
             widget.insert(0, default)
             widget.grid(row=row, column=1, sticky="w", pady=4)
             widget.bind("<KeyRelease>", lambda _e: self._split_changed())
+            widget.bind("<FocusOut>", lambda _e: self._split_changed())  # a pasted value counts too
             self.split_entries[name] = widget
         self.split_error = ctk.CTkLabel(split_tab, text="Existing train/val splits in the source are kept; identical "
                                                         "photos never land in two splits.",
@@ -190,7 +195,10 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.sample_button.configure(state="disabled")
         self._set_progress(None, "Drawing sample cards…")
         self.stopped = False
-        current = self._current_only()
+        ticket = self._ticket = object()
+
+        def current(callback):  # a newer job, or Cancel, makes this one's late callbacks moot
+            return lambda *args: callback(*args) if self._ticket is ticket else None
 
         def drawn(folder) -> None:
             self.task = None
@@ -199,7 +207,8 @@ class DataPanel(ctk.CTkScrollableFrame):
             self.add_paths([str(folder)])
 
         self.task = BackgroundTask(self, lambda report, cancel: samples.ensure(samples.FIRST_MODEL, report, cancel),
-                                   on_done=current(drawn), on_error=current(self._scan_failed),
+                                   on_done=current(drawn),
+                                   on_error=current(lambda exc, trace: self._scan_failed(ticket, exc, trace)),
                                    on_progress=current(self._set_progress)).start()
         self._notify()
 
@@ -215,18 +224,16 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.add_paths([str(folder)])
 
     def add_paths(self, new_paths: list[str]) -> None:
-        for path in new_paths:
-            if path not in self.paths:
-                self.paths.append(path)
+        self.ws.add_sources(new_paths)
         self.rescan()
 
     def remove_path(self, path: str) -> None:
-        self.paths.remove(path)
+        self.ws.remove_source(path)
         self.rescan()
 
     def clear(self) -> None:
         self.cancel_scan()
-        self.paths, self.scan, self.report = [], None, None
+        self.ws.clear_sources()
         self._show_empty_state()
         self._notify()
 
@@ -236,45 +243,35 @@ class DataPanel(ctk.CTkScrollableFrame):
         return self.task is not None
 
     def rescan(self) -> None:
-        from cardgrader.data.scan import scan
-
-        self.cancel_scan()
-        self.scan = self.report = None
+        """Read the sources again on a worker; the result goes to the workstation on this thread."""
+        self.cancel_scan(quietly=True)
         if not self.paths:
             self.clear()
             return
         self._show_sources()
-        paths = list(self.paths)
+        ticket, read = self.ws.scan_job()
 
         def job(report, cancel):
-            return scan(paths, progress=lambda done, total, msg: report(done / max(total, 1), f"{msg} ({done}/{total})"),
-                        cancel=cancel)
+            return read(lambda done, total, msg: report(done / max(total, 1), f"{msg} ({done}/{total})"), cancel)
 
         self._set_progress(0.0, "Looking at what you added…")
         self.stopped = False
-        current = self._current_only()
-        self.task = BackgroundTask(self, job, on_done=current(self._scanned), on_error=current(self._scan_failed),
-                                   on_progress=current(self._set_progress)).start()
+        self._ticket = ticket
+        self.task = BackgroundTask(self, job, on_done=lambda result: self._scanned(ticket, result),
+                                   on_error=lambda exc, trace: self._scan_failed(ticket, exc, trace),
+                                   on_progress=lambda *a: self._set_progress(*a) if ticket == self._ticket else None
+                                   ).start()
         self._notify()
 
-    def _current_only(self):
-        """A wrapper for the callbacks of the job about to start: a newer job, or Cancel, makes its late
-        result or error moot."""
-        self._generation += 1
-        generation = self._generation
-
-        def current(callback):
-            return lambda *args: callback(*args) if generation == self._generation else None
-
-        return current
-
-    def cancel_scan(self) -> None:
+    def cancel_scan(self, quietly: bool = False) -> None:
         """Stop the scan under way (the Cancel button); its result, if it still arrives, is ignored."""
         if self.task is not None:
             self.task.cancel()
             self.task = None
-            self._generation += 1
-            self.stopped = True
+            if not quietly:
+                self.ws.scan_was_stopped(self._ticket)
+                self.stopped = True
+            self._ticket = None
             self.progress_bar.stop()
             self.progress_frame.grid_remove()
             self.sample_button.configure(state="normal")
@@ -285,14 +282,21 @@ class DataPanel(ctk.CTkScrollableFrame):
         show_progress(self.progress_bar, fraction)
         self.progress_text.configure(text=text)
 
-    def _scanned(self, result) -> None:
+    def _scanned(self, ticket: int, result) -> None:
+        if ticket != self._ticket:
+            return  # a newer reading, or Cancel, made this one moot
         self.task = None
         self.progress_bar.stop()
         self.progress_frame.grid_remove()
-        self.scan = result
-        self.refresh_report()
+        try:
+            self.ws.set_scan(ticket, result)  # judged there; the report event redraws this panel
+        except UserError as exc:
+            self.app.show_message(str(exc), "error")
+        self._notify()
 
-    def _scan_failed(self, exc: BaseException, trace: str) -> None:
+    def _scan_failed(self, ticket: int, exc: BaseException, trace: str) -> None:
+        if ticket != self._ticket:
+            return
         self.task = None
         self.progress_bar.stop()
         self.progress_frame.grid_remove()
@@ -307,34 +311,22 @@ class DataPanel(ctk.CTkScrollableFrame):
 
     # ---- the report ----------------------------------------------------------------------------------
     def _targets(self) -> tuple[str, str, list[str]]:
-        config = self.app.model_panel.config
-        values = self.app.model_panel.values()
-        task = values.get("task") or "border"
-        border = values.get("border") or "dual"
-        classes = config.class_names if config else None
-        return task, border, classes or []
+        return self.ws.targets()
 
     def class_map(self):
-        from cardgrader.data.classmap import ClassMap
-
-        base = ClassMap.load()
-        return ClassMap(user={**base.user, **self.user_map})
+        return self.ws.class_mapping()
 
     def refresh_report(self) -> None:
         """Re-judge the scanned data for the current task, classes and mapping (no file is read again)."""
-        from cardgrader.data.check import report_for
+        self.ws.judge()
 
-        if self.scan is None:
-            return
-        task, border, classes = self._targets()
-        self._judged_for = (task, border, tuple(classes))
-        try:
-            self.report = report_for(self.scan, task, border, classes or None, self.class_map())
-        except UserError as exc:
-            self.app.show_message(str(exc), "error")
-            return
-        self._show_report()
-        self._notify()
+    def _on_workstation(self, event: dict) -> None:
+        if event["what"] == "report":
+            if event.get("error"):
+                self.app.show_message(event["error"], "error")
+            elif self.report is not None:
+                self._show_report()
+            self._notify()
 
     def _show_sources(self) -> None:
         lines = []
@@ -468,8 +460,7 @@ class DataPanel(ctk.CTkScrollableFrame):
             self.class_menus[label] = menu
 
     def _map_changed(self, label: str, value: str) -> None:
-        self.user_map[label] = None if value == LEAVE_OUT else value
-        self.refresh_report()
+        self.ws.map_class(label, None if value == LEAVE_OUT else value)
 
     def save_mapping(self) -> None:
         from cardgrader.data.classmap import ClassMap, save_user_map
@@ -483,24 +474,21 @@ class DataPanel(ctk.CTkScrollableFrame):
 
     # ---- split ---------------------------------------------------------------------------------------
     def split_settings(self) -> tuple[str, int]:
-        from cardgrader.data.split import parse_ratios
-
+        """The split the fields hold, handed to the workstation; UserError naming what is wrong."""
         self.finish_building()
         text = ",".join(self.split_entries[k].get().strip() or "0" for k in ("train", "val", "test"))
-        parse_ratios(text)
-        try:
-            seed = int(self.split_entries["seed"].get().strip() or "0")
-        except ValueError:
-            raise UserError("The split seed must be a whole number.") from None
-        return text, seed
+        self.ws.set_split(text, self.split_entries["seed"].get())
+        return self.ws.split, self.ws.seed
 
     def _split_changed(self) -> None:
         try:
             self.split_settings()
+            self.split_problem = None
             self.split_error.configure(text="Existing train/val splits in the source are kept; identical photos "
                                             "never land in two splits.", text_color=theme.MUTED)
         except UserError as exc:
-            self.split_error.configure(text=str(exc).replace("--split", "The split"), text_color=theme.SEVERITY["error"])
+            self.split_problem = str(exc).replace("--split", "The split")
+            self.split_error.configure(text=self.split_problem, text_color=theme.SEVERITY["error"])
         self._notify()
 
     # ---- what the rest of the app asks -----------------------------------------------------------------
@@ -511,53 +499,19 @@ class DataPanel(ctk.CTkScrollableFrame):
         for callback in self._listeners:
             callback()
 
-    def model_changed(self) -> None:
-        """When the task, border type or classes change on the Model panel, judge the data again."""
-        task, border, classes = self._targets()
-        if self.scan is not None and self.task is None and self._judged_for != (task, border, tuple(classes)):
-            self.refresh_report()
-
     def trainable_images(self) -> int:
-        from cardgrader.data.build import trainable
-
-        task, border, classes = self._targets()
-        return trainable(self.report, classes, "both", self.class_map()) if self.report else 0
+        return self.ws.trainable_images()
 
     def planned_images(self) -> tuple[int, int]:
         """About how many labelled images a run would train and validate on with the current split."""
-        from cardgrader.data.split import parse_ratios
-
-        count = self.trainable_images()
-        try:
-            train_share, val_share, _test = parse_ratios(self.split_settings()[0])
-        except UserError:
-            return count, 0
-        train = round(count * train_share)
-        return train, round(count * val_share)
+        return self.ws.planned_images()
 
     def readiness(self) -> tuple[bool, str]:
-        if not self.paths:
-            if self.task is not None:
-                return False, "Drawing the sample cards…"
-            return False, "Add card photos and labels on the Data panel (or try the sample cards)."
-        if self.stopped and self.scan is None:
-            return False, "Scanning was stopped before it finished; add the data again to look at it."
-        if self.task is not None or self.scan is None:
-            return False, "Looking at your data…"
-        try:
-            self.split_settings()
-        except UserError as exc:
-            return False, str(exc)
-        count = self.trainable_images()
-        if count < 2:
-            task = self._targets()[0]
-            return False, (f"No images with labels for the {task} task's classes yet ({count} found); "
-                           "check the Classes tab or add labelled photos.")
-        return True, f"{count} labelled images"
-
-    def run_request(self, config):
-        """What Start hands the engine: `config` and the sources, split, seed and class mappings chosen here."""
-        from cardgrader.training.request import RunRequest
-
-        split, seed = self.split_settings()
-        return RunRequest(config, list(self.paths), split, seed, dict(self.user_map))
+        if not self.paths and self.task is not None:
+            return False, "Drawing the sample cards…"
+        if self.split_problem and self.paths:
+            return False, self.split_problem
+        ready, reason = self.ws.readiness(reading=self.task is not None)
+        if not ready and reason == "Fix the marked settings on the Model panel first.":
+            return True, "the data is ready"  # the data is fine; the Model panel says what is not
+        return ready, reason

@@ -16,8 +16,21 @@ from cardgrader.errors import UserError
 from cardgrader.gui import theme
 from cardgrader.gui.widgets import Choice, Field, Section, entry
 from cardgrader.training import presets
-from cardgrader.training.config import AUGMENTS, FAMILIES, OPTIMIZERS, SIZES, TrainingConfig
-from cardgrader.vocabulary import ARCH_LABELS, BORDER_LABELS, SIDES, TASK_LABELS, default_classes
+from cardgrader.training.config import (
+    AUGMENTS,
+    FAMILIES,
+    OPTIMIZERS,
+    SIZES,
+    TrainingConfig,
+)
+from cardgrader.vocabulary import (
+    ARCH_LABELS,
+    BORDER_LABELS,
+    SIDES,
+    TASK_LABELS,
+    default_classes,
+)
+from cardgrader.workstation.model import describe
 
 NUMBER_FIELDS = ("epochs", "batch", "imgsz", "lr0", "patience", "workers", "seed")
 WEIGHT_KINDS = {"scratch": "From scratch", "file": "My .pt file", "official": "Official pretrained"}
@@ -233,6 +246,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
         for name, field in self.fields.items():
             field.set_error(by_field.get(name) or (by_field.get("size") if name == "family" else None))
         self.config = None if self.problems else TrainingConfig.from_dict(values)
+        self.app.workstation.set_config(self.config, task=values["task"], border=values["border"])
         self._update_summary()
         self.app.settings.set("last_config", {k: v for k, v in values.items() if k != "weights" or v == "scratch"})
         for callback in self._listeners:
@@ -245,12 +259,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
             self.summary.configure(text=f"{count} setting{'s' if count != 1 else ''} to fix before training: "
                                         + self.problems[0][1], text_color=theme.SEVERITY["error"])
             return
-        c = self.config
-        border = f" · border {c.border}" if c.task in ("border", "centering") else ""
-        self.summary.configure(
-            text=f"{ARCH_LABELS[c.arch]} · {TASK_LABELS[c.task]}{border} · classes {', '.join(c.class_names)} · "
-                 f"{c.side} · {c.family}{c.size} from {c.weights} · {c.epochs} epochs at {c.imgsz} px",
-            text_color=theme.OK)
+        self.summary.configure(text=describe(self.config), text_color=theme.OK)
 
     def _sync_border_state(self) -> None:
         """The border type only means something for the border and centering tasks."""

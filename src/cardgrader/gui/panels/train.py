@@ -43,6 +43,7 @@ class TrainPanel(ctk.CTkFrame):
         self.estimate = None  # training.estimate.Estimate of the run Start would begin
         self.name_entry = ctk.CTkEntry(header, width=220, placeholder_text="run name (optional)")
         self.name_entry.grid(row=0, column=2, padx=(0, 8))
+        self.name_entry.bind("<KeyRelease>", lambda _e: self.app.workstation.set_run_name(self.name_entry.get()))
         self.start_button = ctk.CTkButton(header, text="Start", width=96, command=self.app.start_training,
                                           fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236"))
         self.start_button.grid(row=0, column=3, padx=4)
