@@ -1,4 +1,4 @@
-"""DESIGN.md's layering: only cardgrader.gui imports Tk; nothing imports the GUI but the CLI."""
+"""The layering of docs/ARCHITECTURE.md: only cardgrader.gui imports Tk; nothing imports the GUI but the CLI."""
 
 from __future__ import annotations
 

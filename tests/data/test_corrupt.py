@@ -1,5 +1,5 @@
 """The corrupt-input corpus of issue 3: every case gets its finding and a sentence a grader can act on,
-nothing crashes, and `cardgrader data check` exits as DESIGN.md says (0 clean or warnings, 1 errors)."""
+nothing crashes, and `cardgrader data check` exits as README says (0 clean or warnings, 1 errors)."""
 
 from __future__ import annotations
 

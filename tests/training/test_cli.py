@@ -1,4 +1,4 @@
-"""The command line as DESIGN.md specifies it, driven as a user (or a benchmark) would: in a subprocess."""
+"""The command line as README.md and docs/ARCHITECTURE.md specify it, driven as a user (or a benchmark) would: in a subprocess."""
 
 from __future__ import annotations
 
