@@ -331,3 +331,31 @@ def test_a_cutting_mat_grid_and_a_thin_frame_line_are_not_taken_for_the_border()
         true = true_side(card.outer if border == "outer" else card.inner, side)
         assert distance_to_line(true, result.lines[name]).max() < 0.3, name
     assert result.lr == pytest.approx(card.lr, abs=0.1) and result.tb == pytest.approx(card.tb, abs=0.1)
+
+
+@pytest.mark.parametrize("outer_off, inner_off", [
+    pytest.param((-11.0, 0.0, -8.9, 0.0), (0.0, 0.0, 0.0, 0.0), id="outer-box-slid-left-past-the-corner"),
+    pytest.param((14.0, 14.8, -13.7, 9.8), (13.1, 12.1, 6.4, 5.3), id="both-tops-14px-low-at-the-name-bar"),
+])
+def test_a_sample_card_with_glare_and_a_name_bar_keeps_its_border_under_coarse_boxes_far_off(
+        tmp_path, outer_off, inner_off):
+    """A generated silver-bordered front (glare on the border, a white name bar inside a dark frame line): boxes
+    this far off, as a weak border model gives, once took the frame line or the name bar for the top border
+    (tb 92.8 and 75.2 for a true 53.8). The sampling stays within the inner box's span, and a choice whose strip
+    has something other than the table beyond it on one side loses to one with the table beyond all four."""
+    from cardgrader.data.sample import generate
+
+    generate(tmp_path, count=4, seed=123, side="front", size=(240, 320))
+    truth = json.loads((tmp_path / "truth.json").read_text())[2]
+    image = cv2.imread(str(tmp_path / truth["image"]))
+
+    def box(corners, off):
+        corners = np.array(corners)
+        return [*(corners.min(0) + off[:2]), *(corners.max(0) + off[2:])]
+
+    detections = [Detection(0, "outer_border", 0.6, box(truth["outer"], outer_off)),
+                  Detection(1, "inner_border", 0.6, box(truth["inner"], inner_off))]
+    result = measure(image, *coarse_quads(detections))
+    assert result.refined
+    assert result.lr == pytest.approx(truth["centering_lr"], abs=1.0)
+    assert result.tb == pytest.approx(truth["centering_tb"], abs=2.0)

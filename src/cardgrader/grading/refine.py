@@ -30,6 +30,7 @@ import numpy as np
 from cardgrader.grading.quads import SIDES, Quad
 
 MIDDLE = (0.12, 0.88)  # the part of each side sampled: corner arcs (about 3 mm of a 63 mm card) stay out
+MIN_SPAN = 0.5  # a coarse inner side overlapping less of the outer one than this does not narrow the sampling
 SEARCH = 0.12  # pass 1 looks this far (of the card's short side) beyond the coarse outer and inner lines
 MIN_BORDER, MAX_BORDER = 0.012, 0.3  # a border is this wide, of the short side (a frame line is narrower)
 PRIOR = 0.08  # of the short side: how far from its coarse line an edge still counts as near it
@@ -88,19 +89,34 @@ class Side:
     u: np.ndarray
     n: np.ndarray
     length: float
+    span: tuple[float, float] = (0.0, 1.0)  # the stretch of a→b (0 to 1) that the card surely fills
 
     @classmethod
-    def of(cls, quad: Quad, name: str) -> Side:
+    def of(cls, quad: Quad, name: str, within: Quad | None = None) -> Side:
+        """Side `name` of `quad`; with `within` (the coarse inner quad), sampled only along the stretch that
+        the inner quad's side spans too: the print lies inside the card, so there the side cannot run into
+        a rounded corner or off the card, however far a coarse outer box reaches past it along the side."""
         a, b = quad.side(name)
         length = float(np.linalg.norm(b - a))
         u = (b - a) / max(length, 1e-9)
         n = np.array([-u[1], u[0]])
         if np.dot(n, (a + b) / 2 - quad.centre) < 0:
             n = -n
-        return cls(a, b, u, n, length)
+        span = (0.0, 1.0)
+        if within is not None and length > 0:
+            ends = sorted(float(np.dot(p - a, u)) / length for p in within.side(name))
+            lo, hi = max(0.0, ends[0]), min(1.0, ends[1])
+            if hi - lo >= MIN_SPAN:
+                span = (lo, hi)
+        return cls(a, b, u, n, length, span)
 
     def point(self, t: np.ndarray) -> np.ndarray:
         return self.a + np.asarray(t)[..., None] * (self.b - self.a)
+
+    def middle(self, count: int) -> np.ndarray:
+        """`count` positions (0 to 1 along a→b) over the middle of the sampled stretch, corner arcs left out."""
+        lo, hi = self.span
+        return np.linspace(lo + MIDDLE[0] * (hi - lo), lo + MIDDLE[1] * (hi - lo), count)
 
     def line(self, offset: float, slope: float) -> tuple[np.ndarray, np.ndarray]:
         """The line at `offset + slope·tau` px along the normal (tau from the side's middle) as two points at the
@@ -196,7 +212,7 @@ def _edges(tau: np.ndarray, s: np.ndarray, w: np.ndarray, profile: np.ndarray, c
 def find_edges(sampler: Sampler, side: Side, lo: float, hi: float, short: float, max_slope: float,
                count: int) -> list[Edge]:
     """Every long straight edge parallel(ish) to `side` between offsets lo and hi, with the colours beside it."""
-    t = np.linspace(MIDDLE[0], MIDDLE[1], count)
+    t = side.middle(count)
     tau = (t - 0.5) * side.length
     step = max(1.0, short / 300)  # about 300 steps across the card: no finer is needed to find an edge
     s = np.arange(np.floor(lo / step), np.ceil(hi / step) + 1) * step
@@ -237,6 +253,7 @@ class Border:
     inner: Edge
     colour: np.ndarray
     score: float
+    background: np.ndarray | None = None  # the colour further out beyond the outer edge (the table, if it is the card's edge)
 
 
 def near_px(short: float) -> float:
@@ -259,7 +276,7 @@ def _even_colour(strip: np.ndarray) -> tuple[np.ndarray, float, float]:
 def border_pairs(sampler: Sampler, side: Side, edges: list[Edge], short: float, prior: tuple[float, float],
                  count: int) -> list[Border]:
     """Pairs of neighbouring edges that bound a strip of one even colour, with something else beyond each."""
-    t = np.linspace(MIDDLE[0], MIDDLE[1], count)
+    t = side.middle(count)
     tau = (t - 0.5) * side.length
 
     def between(a: Edge, b: Edge) -> bool:  # another clear edge lies between a and b
@@ -288,11 +305,12 @@ def border_pairs(sampler: Sampler, side: Side, edges: list[Edge], short: float, 
         # inside the inner edge, the most different colour near it (a thin frame line counts); outside the outer
         # edge, the colour further out (background, not a thin line in it such as a cutting mat's grid)
         artwork = np.linalg.norm(b.inside[:near] - colour, axis=-1).max()
-        background = np.linalg.norm(np.median(a.outside[2 * near:], axis=0) - colour)
+        beyond = np.median(a.outside[2 * near:], axis=0)
+        background = np.linalg.norm(beyond - colour)
         if min(artwork, background) < 2 * MIN_CONTRAST:
             continue
         near = 1 / (1 + ((a.offset - prior[0]) / scale) ** 2) + 1 / (1 + ((b.offset - prior[1]) / scale) ** 2)
-        out.append(Border(a, b, colour, (a.strength + b.strength) * (1 + near)))
+        out.append(Border(a, b, colour, (a.strength + b.strength) * (1 + near), beyond))
     return out
 
 
@@ -314,7 +332,8 @@ def choose_borders(found: dict[str, list[Border]]) -> dict[str, Border]:
     options = [b.colour for borders in found.values() for b in borders]
     best: tuple[int, float, dict[str, Border]] = (0, 0.0, {})
     for colour in options:
-        chosen, total = {}, 0.0
+        chosen: dict[str, Border] = {}
+        weights_of: dict[str, float] = {}
         for name, borders in found.items():
             if not borders:
                 continue
@@ -327,7 +346,14 @@ def choose_borders(found: dict[str, list[Border]]) -> dict[str, Border]:
                                       key=lambda wb: wb[1].outer.offset)
             else:
                 w, chosen[name] = max(zip(weights, borders), key=lambda wb: wb[0])
-            total += w
+            weights_of[name] = w
+        # The card lies on one table: a choice whose strip on some side has something else beyond it (the
+        # border itself, when a name bar inside it was taken for the border) weighs less there.
+        backgrounds = [b.background for b in chosen.values() if b.background is not None]
+        table = np.median(np.stack(backgrounds), axis=0) if backgrounds else None
+        total = sum(w * (1.0 if table is None or chosen[name].background is None else
+                         max(colour_likeness(chosen[name].background, table), UNLIKE))
+                    for name, w in weights_of.items())
         if (len(chosen), total) > best[:2]:
             best = (len(chosen), total, chosen)
     return best[2]
@@ -401,7 +427,7 @@ def measure_line(sampler: Sampler, side: Side, away: int, offset: float, slope: 
     """Pass 2 for one line: the sub-pixel offset and slope, from the pass 1 line. Profiles are sampled every
     half pixel, so the derivative spans one pixel and a frame line's far side a few pixels on does not pull
     the peak."""
-    t = np.linspace(MIDDLE[0], MIDDLE[1], count)
+    t = side.middle(count)
     tau = (t - 0.5) * side.length
     start = offset + slope * tau
     step = float(np.clip(window / 6, 0.5, 1.0))  # half a pixel on a small photo; edges are wider on a large one
@@ -446,7 +472,7 @@ def refine(image: np.ndarray, outer: Quad, inner: Quad) -> Refinement:
     max_slope = np.tan(np.radians(BOX_TILT_DEG if boxes else MAX_TILT_DEG))
     frames, found, edges_of, priors = {}, {}, {}, {}
     for name in SIDES:  # each side is searched in the frame of the coarse outer side: tau along it, s outward
-        side = Side.of(outer, name)
+        side = Side.of(outer, name, within=inner)
         inner_side = Side.of(inner, name)
         gap = float(np.dot(side.point(0.5) - inner_side.point(0.5), side.n))  # coarse border width
         count = int(np.clip(side.length / 6, 24, 60))
