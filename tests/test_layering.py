@@ -1,4 +1,5 @@
-"""The layering of docs/ARCHITECTURE.md: only cardgrader.gui imports Tk; nothing imports the GUI but the CLI."""
+"""The layering of docs/ARCHITECTURE.md: only cardgrader.gui imports Tk; nothing imports the GUI but the CLI;
+each core package imports only the packages below it (MAY_IMPORT), counting imports inside functions."""
 
 from __future__ import annotations
 
@@ -49,6 +50,74 @@ def test_the_layering_check_catches_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import customtkinter\nfrom tkinter import ttk\n", encoding="utf-8")
     assert [n for n in _imports(bad) if _matches(n, TK_MODULES)] == ["customtkinter", "tkinter"]
+
+
+# The arrows of docs/ARCHITECTURE.md, as what each core package may import besides itself and the leaf modules
+# (errors, paths, vocabulary, streams, yolo_runtime: top-level modules that import only each other). The application layer
+# (gui, cli, commands, frozen, selftest, __main__) may import anything; nothing below it imports it.
+MAY_IMPORT = {
+    "data": set(),
+    "training": {"data"},
+    "models": {"data", "training"},
+    "grading": {"data", "training", "models", "photometric"},
+    "photometric": {"data", "training", "models", "grading"},
+    "workstation": {"data", "training", "models"},
+}
+APPLICATION = {"gui", "cli", "commands", "frozen", "selftest", "__main__"}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def layering_breaks(graph: dict[str, set[str]]) -> list[str]:
+    """Every import (function-local ones too) that goes against the arrows, as 'a -> b'."""
+    packages = {_layer(m) for m in graph if m.count(".") >= 2} | set(MAY_IMPORT)
+    leaves = {_layer(m) for m in graph if m.count(".") == 1 and _layer(m) not in packages | APPLICATION}
+    breaks = []
+    for module, targets in sorted(graph.items()):
+        here = _layer(module)
+        for target in sorted(targets):
+            there = _layer(target)
+            if there in ("", here):
+                continue
+            if here in leaves:
+                allowed = there in leaves
+            elif here in MAY_IMPORT:
+                allowed = there in leaves or there in MAY_IMPORT[here]
+            elif here in APPLICATION:
+                allowed = True
+            else:  # a new package: add it to MAY_IMPORT
+                allowed = False
+            if not allowed:
+                breaks.append(f"{module} -> {target}")
+    return breaks
+
+
+def test_the_packages_import_along_the_arrows_only():
+    from tests.test_import_cycles import import_graph
+
+    breaks = layering_breaks(import_graph())
+    assert not breaks, "imports against the layering of docs/ARCHITECTURE.md:\n" + "\n".join(breaks)
+
+
+def test_the_arrows_check_catches_an_import_up_the_layers(tmp_path):
+    from tests.test_import_cycles import import_graph
+
+    files = {"cardgrader/__init__.py": "", "cardgrader/data/__init__.py": "",
+             "cardgrader/training/__init__.py": "", "cardgrader/models/__init__.py": "",
+             "cardgrader/data/scan.py": "from cardgrader import errors\n",
+             "cardgrader/training/engine.py": "def f():\n    from cardgrader.models import library\n",
+             "cardgrader/models/library.py": "from cardgrader.training import engine\n",
+             "cardgrader/errors.py": "from cardgrader.data import scan\n"}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    assert layering_breaks(import_graph(tmp_path)) == ["cardgrader.errors -> cardgrader.data",
+                                                       "cardgrader.errors -> cardgrader.data.scan",
+                                                       "cardgrader.training.engine -> cardgrader.models",
+                                                       "cardgrader.training.engine -> cardgrader.models.library"]
 
 
 def test_engine_and_cli_start_without_torch_or_tk():

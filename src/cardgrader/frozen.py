@@ -13,30 +13,13 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-LOG_NAME = "app-output.log"
+from cardgrader.streams import LOG_NAME, ensure_streams
+
+__all__ = ["LOG_NAME", "ensure_streams", "is_frozen", "launch"]  # the first two live in `streams`
 
 
 def is_frozen() -> bool:
     return bool(getattr(sys, "frozen", False))
-
-
-def ensure_streams() -> str | None:
-    """Point missing stdout/stderr at the log file; returns its path when it did."""
-    if sys.stdout is not None and sys.stderr is not None:
-        return None
-    from cardgrader import paths
-
-    try:
-        handle = open(paths.logs_dir() / LOG_NAME, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
-    except OSError:
-        import os
-
-        handle = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
-    if sys.stdout is None:
-        sys.stdout = handle
-    if sys.stderr is None:
-        sys.stderr = handle
-    return handle.name
 
 
 def launch(argv: list[str] | None = None) -> int:

@@ -12,7 +12,8 @@ threading.Event where the job is long; results are plain dataclasses from `data.
 - `classmap.ClassMap.load()`, `classmap.save_user_map({...})`; `split.parse_ratios("0.8,0.2,0")`;
 - `report.format_text(report)` for a terminal or a "copy report" button.
 
-Modules by job: find/find_yolo (what was dropped), readers/* (one format each), imagefile (image headers
+Modules by job: found/find/find_yolo (what was dropped), readers/* (one format each), imagefile (image headers
 and hashes), geometry (the one converter), validate + quality (findings and the score), scan + check (the
-parallel read and the report), split + build (the dataset folder), cards/wear/scene/sample (sample cards).
+parallel read and the report), split + build (the dataset folder), card_spec/cards/wear/scene/sample (sample
+cards).
 """

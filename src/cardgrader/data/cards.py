@@ -6,32 +6,21 @@ creases). Every labelled part comes back as a polygon in card pixels, to be warp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import cv2
 import numpy as np
 
-CARD_ASPECT = 88.0 / 63.0  # height / width of a standard trading card
-CARD_WIDTH_MM = 63.0
-CORNER_RADIUS = 0.05  # of the card width (about 3 mm)
-CORNER_BOX = 0.14  # side of a corner label, of the card width
-CORNERS = ("top_left", "top_right", "bottom_right", "bottom_left")
-EDGES = ("top", "right", "bottom", "left")
+from cardgrader.data import wear
+from cardgrader.data.card_spec import (CARD_ASPECT, CARD_WIDTH_MM, CORNER_BOX, CORNER_RADIUS, CORNERS, EDGES,
+                                       FlatCard)
+
+# The measurements and `FlatCard` live in `card_spec` (which `wear` imports too); they are importable from
+# here as before.
+__all__ = ["BACK_BORDERS", "CARD_ASPECT", "CARD_WIDTH_MM", "CORNERS", "CORNER_BOX", "CORNER_RADIUS", "EDGES",
+           "FRONT_BORDERS", "FlatCard", "draw_card", "rounded_outline"]
+
 FRONT_BORDERS = [((236, 240, 242), 0.35), ((40, 200, 240), 0.2), ((185, 185, 180), 0.15), ((25, 25, 28), 0.1),
                  ((150, 70, 30), 0.1), ((40, 40, 170), 0.1)]  # BGR: white, yellow, silver, black, blue, red
 BACK_BORDERS = [((120, 45, 20), 0.5), ((150, 170, 180), 0.3), ((60, 60, 60), 0.2)]
-
-
-@dataclass
-class FlatCard:
-    image: np.ndarray  # BGR float32, card frame
-    alpha: np.ndarray  # uint8 mask of the card stock (rounded corners, frayed where worn)
-    borders: dict[str, float]  # left, right, top, bottom: printed border widths in card pixels
-    outer: list[list[float]]  # the card's four corners (as if square-cornered), clockwise from top-left
-    outline: list[list[float]]  # the rounded physical edge as a polygon
-    inner: list[list[float]]  # the printed frame's four corners
-    corners: dict[str, str] = field(default_factory=dict)  # corner → sharp | worn
-    parts: list[tuple[str, list[list[float]]]] = field(default_factory=list)  # (class, polygon) for wear and defects
 
 
 def _pick(rng: np.random.Generator, options: list[tuple[tuple, float]]) -> np.ndarray:
@@ -130,8 +119,6 @@ def draw_card(rng: np.random.Generator, side: str, card_w: int, defect_rate: flo
     card = FlatCard(image, alpha, borders, [[0, 0], [card_w, 0], [card_w, card_h], [0, card_h]], outline,
                     [[ix0, iy0], [ix1, iy0], [ix1, iy1], [ix0, iy1]])
     worn = rng.random() < defect_rate
-    from cardgrader.data import wear
-
     wear.corners(rng, card, worn)
     if worn:
         wear.edges(rng, card)

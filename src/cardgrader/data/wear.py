@@ -1,6 +1,7 @@
 """Wear on a flat card: whitened, frayed corners; chipped edges; scratches, dents and creases.
 
-Each function paints onto a `cards.FlatCard` and appends its labels as polygons in card pixels.
+Each function paints onto a `card_spec.FlatCard` (which `cards.draw_card` draws, then hands here) and appends
+its labels as polygons in card pixels.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from cardgrader.data.cards import CORNER_BOX, CORNERS, EDGES, FlatCard
+from cardgrader.data.card_spec import CORNER_BOX, CORNERS, EDGES, FlatCard
 
 WHITE = np.array([238, 242, 244], np.float32)
 

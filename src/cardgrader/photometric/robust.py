@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cardgrader.photometric.solvers import (
+from cardgrader.photometric.blocks import (
     PhotometricResult,
     Progress,
     light_dot,

@@ -18,18 +18,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from cardgrader.errors import UserError
+from cardgrader.errors import Cancelled, ResourceError, UserError
 from cardgrader.training import events
-from cardgrader.training.offline import configure_environment, install_network_audit, patch_ultralytics_offline
 from cardgrader.training.safe_weights import check_weights_file
+from cardgrader.yolo_runtime import configure_environment, install_network_audit, patch_ultralytics_offline
 
 RESUME_POINT = "resume_point"  # internal: the epoch Ultralytics actually resumes from
 BATCH_EVENT_INTERVAL = 0.1  # seconds; the last batch of an epoch is always sent
 SAFE_CHECKPOINT = "last.safe.pt"  # a copy of last.pt taken after each complete save
-
-
-class Cancelled(Exception):
-    """Raised from a callback when the engine asked the run to stop."""
 
 
 class _Sender:
@@ -144,7 +140,7 @@ class _Reporter:
 
     def check_cancel(self, _owner=None) -> None:
         if self.cancel_event.is_set():
-            raise Cancelled()
+            raise Cancelled("Stopped at your request.")  # from a callback: the engine asked the run to stop
 
     def on_pretrain_routine_end(self, trainer) -> None:
         self.epochs_done = int(trainer.start_epoch)
@@ -240,7 +236,7 @@ def _gpu_check(job: dict, send: _Sender) -> None:
         free, total = torch.cuda.mem_get_info(index)
         figures = f"GPU {index} has {free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB"
         if free < need:
-            raise ResourceWarning(f"{figures}; this run needs about {need / 2**30:.1f} GiB. Close other GPU programs or lower the batch size.")
+            raise ResourceError(f"{figures}; this run needs about {need / 2**30:.1f} GiB. Close other GPU programs or lower the batch size.")
         if free < 2 * need:
             send.event(events.LOG, level="warning", message=f"{figures}; the run needs about {need / 2**30:.1f} GiB, so it may run short.")
 
@@ -307,11 +303,11 @@ def main(job: dict, conn, cancel_event) -> None:
         metrics = reporter.final_metrics or {}
         send.event(events.FINISHED, metrics=metrics, best=str(best) if best.exists() else None,
                    epoch=reporter.epochs_done)
-    except Cancelled:
+    except Cancelled:  # before the UserError below: a Cancelled is one, but it ends the run as cancelled
         send.event(events.CANCELLED, metrics={}, best=None, epoch=reporter.epochs_done if reporter else 0)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the engine as an event
         traceback.print_exc()
-        message = str(exc) if isinstance(exc, (ResourceWarning, UserError)) else describe_failure(exc, job)
+        message = str(exc) if isinstance(exc, UserError) else describe_failure(exc, job)
         send.event(events.FAILED, metrics={}, best=None, error=message,
                    epoch=reporter.epochs_done if reporter else 0)
     finally:

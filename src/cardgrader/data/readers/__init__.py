@@ -3,33 +3,12 @@ many images, is read whole by `coco.read`). Each returns an `Annotation`; none r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from cardgrader.data.readers import labelme, voc, yolo
+from cardgrader.data.readers.annotation import Annotation, unreadable
 
-from cardgrader.data.model import Finding, Shape
-
-
-@dataclass
-class Annotation:
-    """What one annotation file says about one image, before the image itself is looked at."""
-
-    shapes: list[Shape] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    normalised: bool = True  # False: points are pixels of an image of `size`
-    size: tuple[int, int] | None = None  # (width, height) the annotation declares
-    image_ref: str | None = None  # the image file name the annotation names
-    four_point_obb: bool = False  # YOLO: a four-point row is an oriented box when its corners are right angles
-    readable: bool = True  # False: the file itself could not be read
+# Annotation and unreadable live in `annotation`, which the readers import; importable from here as before.
+__all__ = ["Annotation", "read", "unreadable"]
 
 
 def read(reader: str, path, names: list[str] | None) -> Annotation:
-    from cardgrader.data.readers import labelme, voc, yolo
-
     return {"yolo": yolo.read, "voc": voc.read, "labelme": labelme.read}[reader](path, names)
-
-
-def unreadable(name: str, what: str, detail: str) -> Annotation:
-    from cardgrader.data.model import ERROR
-
-    return Annotation(findings=[Finding(ERROR, name, f"{name} cannot be read as {what} ({detail}); "
-                                                     "export it again or remove it.", "unreadable_label")],
-                      readable=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cardgrader.data.geometry import area, box_corners
 from cardgrader.data.model import BOX, ERROR, POLYGON, WARNING, Finding, Shape
-from cardgrader.data.readers import Annotation
+from cardgrader.data.readers.annotation import Annotation
 
 
 @dataclass

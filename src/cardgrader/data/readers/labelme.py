@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cardgrader.data.geometry import bounds, box_corners
 from cardgrader.data.model import BOX, ERROR, OBB, POLYGON, WARNING, Finding, Shape
-from cardgrader.data.readers import Annotation, unreadable
+from cardgrader.data.readers.annotation import Annotation, unreadable
 
 
 def read(path: str | Path, names: list[str] | None = None) -> Annotation:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cardgrader.data.geometry import box_corners
 from cardgrader.data.model import BOX, ERROR, OBB, WARNING, Finding, Shape
-from cardgrader.data.readers import Annotation, unreadable
+from cardgrader.data.readers.annotation import Annotation, unreadable
 
 
 def read(path: str | Path, names: list[str] | None = None) -> Annotation:

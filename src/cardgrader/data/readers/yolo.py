@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cardgrader.data.geometry import box_from_center
 from cardgrader.data.model import BOX, ERROR, POLYGON, WARNING, Finding, Shape
-from cardgrader.data.readers import Annotation, unreadable
+from cardgrader.data.readers.annotation import Annotation, unreadable
 
 ROW_HELP = "rows are `class x y w h` for a box or `class x1 y1 x2 y2 …` for a polygon"
 
