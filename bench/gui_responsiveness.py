@@ -46,7 +46,7 @@ def run_peer(stats_path: str) -> None:
     from cardgrader.training import dataset, events
     from cardgrader.training.child import _Reporter
     from cardgrader.training.config import TrainingConfig
-    from cardgrader.training.offline import configure_environment
+    from cardgrader.yolo_runtime import configure_environment
 
     launched = _process_start_time()  # from the process's start, as the app measures itself
     window = MainWindow()

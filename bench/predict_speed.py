@@ -34,7 +34,7 @@ CLASSES = {0: "outer_border", 1: "inner_border"}
 
 def build_model(folder: Path) -> Path:
     """yolo11n with two classes, random weights, saved the way Ultralytics saves a checkpoint."""
-    from cardgrader.training.offline import configure_environment
+    from cardgrader.yolo_runtime import configure_environment
 
     configure_environment()
     from ultralytics import YOLO

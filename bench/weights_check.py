@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--size", default="l", choices=list("nsmlx"))
     args = parser.parse_args()
     os.environ.setdefault("CARDGRADER_HOME", tempfile.mkdtemp(prefix="cardgrader-bench-"))
-    from cardgrader.training.offline import configure_environment
+    from cardgrader.yolo_runtime import configure_environment
 
     configure_environment()
     import torch

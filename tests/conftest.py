@@ -57,6 +57,6 @@ def _pil_stays_pillow():
     import sys
 
     if "ultralytics.utils.patches" in sys.modules:
-        from cardgrader.training.offline import restore_pil_open
+        from cardgrader.yolo_runtime import restore_pil_open
 
         restore_pil_open()

@@ -88,7 +88,7 @@ def test_a_run_deleted_with_runs_delete_leaves_the_library(three_runs):
 
 
 def test_importing_a_foreign_pt_reads_its_classes_and_leaves_the_file_alone(surface_model, tmp_path, home):
-    from cardgrader.training.offline import configure_environment
+    from cardgrader.yolo_runtime import configure_environment
 
     configure_environment()
     from ultralytics import YOLO

@@ -169,7 +169,7 @@ def test_offline_training_never_touches_the_network(engine, card_dataset, tmp_pa
     import subprocess
     import sys
 
-    probe = ("from cardgrader.training.offline import install_network_audit; install_network_audit(); "
+    probe = ("from cardgrader.yolo_runtime import install_network_audit; install_network_audit(); "
              "import socket\ntry: socket.getaddrinfo('example.invalid', 80)\nexcept OSError: pass")
     subprocess.run([sys.executable, "-c", probe], check=True, env={**__import__("os").environ, "CARDGRADER_NETWORK_AUDIT": str(tmp_path / "probe.log")})
     assert "socket.getaddrinfo" in (tmp_path / "probe.log").read_text()

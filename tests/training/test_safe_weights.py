@@ -88,7 +88,7 @@ def traps(tmp_path, model):
 def test_the_engines_own_checkpoints_and_an_official_format_model_pass(model, tmp_path):
     check_weights_file(model.package / "best.pt")
     check_weights_file(model.home / "runs" / model.run_id / "weights" / "last.pt")
-    from cardgrader.training.offline import configure_environment
+    from cardgrader.yolo_runtime import configure_environment
 
     configure_environment()
     from ultralytics import YOLO

@@ -85,7 +85,7 @@ def collect() -> list[dict]:
         checks.append(_check("memory", mem.available > 2**30, f"{mem.available / 2**30:.1f} GiB available of {mem.total / 2**30:.1f} GiB"))
     except ImportError:
         pass
-    from cardgrader.training.offline import find_official_weights
+    from cardgrader.yolo_runtime import find_official_weights
 
     local = [n for n in ("yolo11n.pt", "yolo11n-seg.pt", "yolo11n-obb.pt", "yolov8n.pt") if find_official_weights(n)]
     checks.append(_check(

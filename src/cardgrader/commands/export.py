@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def run_export(args: argparse.Namespace) -> int:
     from cardgrader.models.export import check_format, export_model
     from cardgrader.models.resolve import resolve_model
-    from cardgrader.training.offline import install_network_audit
+    from cardgrader.yolo_runtime import install_network_audit
 
     install_network_audit()  # a no-op unless CARDGRADER_NETWORK_AUDIT is set (tests prove export stays offline)
     check_format(args.format)  # before loading anything: a missing OpenVINO is a sentence at once

@@ -28,9 +28,9 @@ import yaml
 from cardgrader import paths
 from cardgrader.data.layout import SPLITS, label_path_for, link_or_copy, list_images
 from cardgrader.errors import ConfigError, DataError
-from cardgrader.models.package import ModelPackage
 from cardgrader.models.predict import check_device, load_yolo
 from cardgrader.training.events import finite, metrics_from_ultralytics
+from cardgrader.training.package import ModelPackage
 
 CONFUSION_MATRIX = "confusion_matrix.png"
 RESULT = "evaluation.json"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import json
 import os
 import shutil
 import sys
@@ -33,9 +32,8 @@ import numpy as np
 
 from cardgrader import paths
 from cardgrader.errors import ConfigError, DataError
-from cardgrader.models.package import ModelPackage
 from cardgrader.models.predict import load_yolo, read_image
-from cardgrader.training.package import METADATA
+from cardgrader.training.package import Key, ModelPackage, read_metadata, write_metadata
 
 FORMATS = ("onnx", "openvino", "torchscript")
 SUFFIX = {"onnx": ".onnx", "torchscript": ".torchscript", "openvino": "_openvino_model"}
@@ -76,7 +74,7 @@ class ExportResult:
     verification: Verification
 
     def to_json(self) -> dict[str, Any]:
-        """The `export --json` shape (DESIGN.md)."""
+        """The `export --json` shape (README, Command line)."""
         v = self.verification
         return {"format": self.format, "path": str(self.path), "verified": v.verified,
                 "max_box_iou_gap": v.max_box_iou_gap, "max_conf_gap": v.max_conf_gap}
@@ -160,18 +158,15 @@ def record_export(folder: Path, fmt: str, path: Path, verification: Verification
 
     Written atomically: a reader never sees half a file.
     """
-    meta_path = folder / METADATA
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = read_metadata(folder)
     try:
         shown = str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         shown = str(path.resolve())
     entry = {"format": fmt, "path": shown, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
              **verification.to_json(), "tolerances": {"box_iou_gap": IOU_TOLERANCE, "conf_gap": CONF_TOLERANCE}}
-    meta["exports"] = [e for e in meta.get("exports") or [] if e.get("path") != shown] + [entry]
-    tmp = meta_path.with_name(f".{METADATA}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, meta_path)
+    meta[Key.EXPORTS] = [e for e in meta.get(Key.EXPORTS) or [] if e.get("path") != shown] + [entry]
+    write_metadata(folder, meta)
 
 
 # ---- verification -------------------------------------------------------------------------------

@@ -6,13 +6,11 @@ beside it when the file lacks them.
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 from typing import Any
 
 from cardgrader.errors import ConfigError
-from cardgrader.models.package import DEFAULT_IMGSZ, ModelPackage
-from cardgrader.training.package import METADATA
+from cardgrader.training.package import DEFAULT_IMGSZ, METADATA, Key, ModelPackage, read_metadata
 
 
 def _literal(text: str | None) -> Any:
@@ -40,24 +38,24 @@ def read_onnx(path: str | Path) -> ModelPackage:
     meta = onnx_metadata(path)
     sibling: dict[str, Any] = {}
     try:
-        sibling = json.loads((path.parent / METADATA).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        sibling = read_metadata(path.parent)
+    except ConfigError:  # no package beside it, or an unreadable one: the ONNX file's own metadata decides
         pass
     names = _literal(meta.get("names"))
     if isinstance(names, dict) and names:
         classes = [str(names[k]) for k in sorted(names)]
-    elif isinstance(sibling.get("classes"), list) and sibling["classes"]:
-        classes = [str(c) for c in sibling["classes"]]
+    elif isinstance(sibling.get(Key.CLASSES), list) and sibling[Key.CLASSES]:
+        classes = [str(c) for c in sibling[Key.CLASSES]]
     else:
         raise ConfigError(f"{path} does not say which classes it detects (no class names in its metadata and no "
                           f"{METADATA} beside it); export it with `cardgrader export`.", field="model")
     size = _literal(meta.get("imgsz"))
-    imgsz = max(size) if isinstance(size, (list, tuple)) and size else int(sibling.get("imgsz") or DEFAULT_IMGSZ)
-    arch = meta.get("task") or sibling.get("arch") or "detect"
+    imgsz = max(size) if isinstance(size, (list, tuple)) and size else int(sibling.get(Key.IMGSZ) or DEFAULT_IMGSZ)
+    arch = meta.get("task") or sibling.get(Key.ARCH) or "detect"
     args = _literal(meta.get("args"))
     dynamic = bool(args.get("dynamic")) if isinstance(args, dict) else False  # any input size, or only imgsz
-    return ModelPackage(weights=path, arch=str(arch), classes=classes, imgsz=int(imgsz), task=sibling.get("task"),
-                        name=str(sibling.get("name") or path.stem), run_id=sibling.get("run"), folder=None,
+    return ModelPackage(weights=path, arch=str(arch), classes=classes, imgsz=int(imgsz), task=sibling.get(Key.TASK),
+                        name=str(sibling.get(Key.NAME) or path.stem), run_id=sibling.get(Key.RUN), folder=None,
                         metadata={"exported": True, "dynamic": dynamic, **({"package": sibling} if sibling else {})})
 
 

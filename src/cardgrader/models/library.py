@@ -24,7 +24,7 @@ from typing import Any
 from cardgrader import paths
 from cardgrader.errors import ConfigError
 from cardgrader.models.weights import read_weights
-from cardgrader.training.package import METADATA, WEIGHTS, write_imported_package
+from cardgrader.training.package import METADATA, WEIGHTS, Key, TimingKey, read_metadata, write_imported_package
 
 INDEX = "library.json"
 NAME_PATTERN = re.compile(r"^[^\s@/\\][^@/\\]{0,79}$")
@@ -139,17 +139,18 @@ class ModelLibrary:
             if folder.name in known or not meta_path.is_file():
                 continue
             try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                meta = read_metadata(folder / "model")
+            except ConfigError:
                 continue
-            found.append((meta.get("timings", {}).get("finished") or meta_path.stat().st_mtime, folder, meta))
+            finished = (meta.get(Key.TIMINGS) or {}).get(TimingKey.FINISHED)
+            found.append((finished or meta_path.stat().st_mtime, folder, meta))
         for created, folder, meta in sorted(found, key=lambda f: f[0]):
-            name = self._unique(models, str(meta.get("name") or folder.name))
+            name = self._unique(models, str(meta.get(Key.NAME) or folder.name))
             self._add(models, LibraryModel(
-                name=name, version="", task=str(meta.get("task") or "border"), side=str(meta.get("side") or "both"),
-                arch=str(meta.get("arch") or "detect"), classes=[str(c) for c in meta.get("classes") or []],
+                name=name, version="", task=str(meta.get(Key.TASK) or "border"), side=str(meta.get(Key.SIDE) or "both"),
+                arch=str(meta.get(Key.ARCH) or "detect"), classes=[str(c) for c in meta.get(Key.CLASSES) or []],
                 package=str(folder / "model"), run=folder.name, created=float(created),
-                metrics=meta.get("metrics") or {}))
+                metrics=meta.get(Key.METRICS) or {}))
         return bool(found or gone)
 
     @staticmethod

@@ -1,9 +1,9 @@
 """Running a trained model on images; results come back as plain dataclasses, never tensors.
 
-Ultralytics is imported only here and only when a model is loaded, after the environment is switched
-offline (`configure_environment`), so predicting never tries a download. Every model the app runs is
-loaded by `load_yolo`: a `.pt` is checked before anything unpickles it; an exported `.onnx` holds no code
-and runs on onnxruntime.
+Ultralytics is imported only when a model is loaded, by `cardgrader.yolo_runtime`, after the environment
+is switched offline, so predicting never tries a download. Every model the app runs is loaded by
+`load_yolo`: a `.pt` is checked before anything unpickles it; an exported `.onnx` holds no code and runs on
+onnxruntime.
 
 For the GUI: keep one `Predictor`, call `predict_image(path, conf=ALL_CONF)` from a worker thread, and
 re-filter the returned `Prediction` with `above(conf)` as the confidence slider moves (detections at a
@@ -21,9 +21,10 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from cardgrader import yolo_runtime
 from cardgrader.errors import ConfigError, DataError
-from cardgrader.models.package import ModelPackage
 from cardgrader.training.config import DEVICE_PATTERN
+from cardgrader.training.package import ModelPackage
 from cardgrader.training.preflight import devices_here, missing_device
 from cardgrader.training.safe_weights import check_weights_file
 
@@ -46,7 +47,7 @@ class Detection:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     def to_record(self) -> dict[str, Any]:
-        """The shape `predict --json` prints (DESIGN.md): class, class_id, confidence, box, polygon | corners."""
+        """The shape `predict --json` prints (README, Command line): class, class_id, confidence, box, polygon | corners."""
         record: dict[str, Any] = {"class": self.class_name, "class_id": self.class_id,
                                   "confidence": round(self.confidence, 4), "box": self.box}
         if self.polygon is not None:
@@ -122,27 +123,9 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def load_yolo(weights: str | Path, task: str | None = None):
-    """An Ultralytics model from a weights file (`.pt`, or an exported `.onnx`), loaded offline.
-
-    Ultralytics binds its log handler to whatever stdout is at import time and greets a fresh config
-    dir there; importing it with stdout pointed at stderr keeps `--json` output pure JSON.
-    """
-    from cardgrader.training.offline import configure_environment, patch_ultralytics_offline
-
-    configure_environment()
-    exported = Path(weights).suffix.lower() == ".onnx"
-    if not exported:
-        check_weights_file(weights)  # before anything unpickles it (an .onnx is data, never unpickled)
-    with contextlib.redirect_stdout(sys.stderr):
-        from ultralytics import YOLO
-
-        patch_ultralytics_offline()
-
-        try:
-            return YOLO(str(weights), task=task) if exported else YOLO(str(weights))
-        except Exception as exc:  # noqa: BLE001 - a damaged or foreign file must end in a sentence
-            raise ConfigError(f"The weights file {weights} cannot be loaded as a YOLO model "
-                              f"({type(exc).__name__}: {exc}).", field="model") from None
+    """An Ultralytics model from a weights file (`.pt`, or an exported `.onnx`), loaded offline by
+    `yolo_runtime.load_yolo`; a `.pt` is checked (`check_weights_file`) before anything unpickles it."""
+    return yolo_runtime.load_yolo(weights, task=task, check=check_weights_file)
 
 
 def _as_bgr(image: Any) -> np.ndarray:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from cardgrader.errors import ConfigError
 from cardgrader.models.library import ModelLibrary
-from cardgrader.models.package import METADATA, ModelPackage, read_package
 from cardgrader.models.weights import read_weights
+from cardgrader.training.package import METADATA, ModelPackage, read_package
 from cardgrader.training.store import RunStore
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cardgrader.models.package import DEFAULT_IMGSZ, ModelPackage
 from cardgrader.models.predict import load_yolo
+from cardgrader.training.package import DEFAULT_IMGSZ, ModelPackage
 
 
 def read_weights(path: Path) -> ModelPackage:

@@ -80,7 +80,7 @@ def _resolve(name: str):
     if not (name.startswith(MODULE_PREFIXES) or name in DATA_CLASSES):
         return None
     if "ultralytics" not in sys.modules:
-        from cardgrader.training.offline import configure_environment
+        from cardgrader.yolo_runtime import configure_environment
 
         configure_environment()  # Ultralytics reads its settings at import
     try:

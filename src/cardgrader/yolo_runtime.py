@@ -1,23 +1,33 @@
-"""Prepare a process to run Ultralytics with no network access unless the user allows it.
+"""The Ultralytics adapter: everything cardgrader does to run Ultralytics, and the one place a YOLO model
+is loaded (`load_yolo`). Importing this module imports neither torch nor Ultralytics.
 
-Must run before `ultralytics` is imported: Ultralytics reads YOLO_OFFLINE and YOLO_CONFIG_DIR at import.
-Offline mode alone is not enough, because some code paths try a download first and only then check
-whether the machine is online; each is closed here:
+The environment must be set before `ultralytics` is imported: Ultralytics reads YOLO_OFFLINE and
+YOLO_CONFIG_DIR at import (`configure_environment`). Offline mode alone is not enough, because some code
+paths try a download first and only then check whether the machine is online; each is closed here:
 
 - fonts for plots and dataset checks (Arial.ttf, Arial.Unicode.ttf) are seeded from the DejaVu fonts
   matplotlib ships, so `check_font` finds them locally;
-- the AMP self-check on CUDA downloads yolo26n.pt; offline it is replaced by a local-only check;
-- official pretrained weights are looked up in our weights dir before training starts.
+- the AMP self-check on CUDA downloads yolo26n.pt; offline it is replaced by a local-only check
+  (`patch_ultralytics_offline`, after import);
+- Ultralytics' replacement of `PIL.Image.open` would pip-install a plugin; it is undone (`restore_pil_open`);
+- official pretrained weights are looked up in our weights dir before training starts (`find_official_weights`).
+
+`install_network_audit` records every network attempt when CARDGRADER_NETWORK_AUDIT names a file (the tests
+prove with it that offline work never touches the network). The training child sets up its process with
+these same functions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Callable
 
 from cardgrader import paths
+from cardgrader.errors import ConfigError
 
 NETWORK_AUDIT_ENV = "CARDGRADER_NETWORK_AUDIT"
 _NETWORK_EVENTS = ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr",
@@ -115,3 +125,31 @@ def find_official_weights(name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def load_yolo(weights: str | Path, task: str | None = None, *, check: Callable[[Path], None]):
+    """An Ultralytics model from a weights file (`.pt`, or an exported `.onnx`), loaded offline.
+
+    `check` runs on a `.pt` before anything unpickles it (`training.safe_weights.check_weights_file`; it is
+    passed in because that module sets up its imports through this one). An `.onnx` is data, never
+    unpickled, so it is loaded as it is, with `task` (an exported file may not say which task it is).
+    `models.predict.load_yolo` is this with the check filled in; everything outside the training child loads
+    through it.
+
+    Ultralytics binds its log handler to whatever stdout is at import time and greets a fresh config
+    dir there; importing it with stdout pointed at stderr keeps `--json` output pure JSON.
+    """
+    configure_environment()
+    exported = Path(weights).suffix.lower() == ".onnx"
+    if not exported:
+        check(Path(weights))
+    with contextlib.redirect_stdout(sys.stderr):
+        from ultralytics import YOLO
+
+        patch_ultralytics_offline()
+
+        try:
+            return YOLO(str(weights), task=task) if exported else YOLO(str(weights))
+        except Exception as exc:  # noqa: BLE001 - a damaged or foreign file must end in a sentence
+            raise ConfigError(f"The weights file {weights} cannot be loaded as a YOLO model "
+                              f"({type(exc).__name__}: {exc}).", field="model") from None
