@@ -8,10 +8,9 @@ import importlib
 import logging
 import multiprocessing
 import sys
-import traceback
 
-from cardgrader import __version__, paths
-from cardgrader.errors import UserError
+from cardgrader import __version__, errors
+from cardgrader.streams import ensure_streams
 
 # Each module has `register(subparsers, common_parser)`; order here is the order in --help.
 COMMANDS = (
@@ -45,16 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_failure() -> str | None:
-    try:
-        path = paths.logs_dir() / "cli.log"
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"--- cardgrader {' '.join(sys.argv[1:])}\n{traceback.format_exc()}\n")
-        return str(path)
-    except OSError:
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -66,34 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)
-    except UserError as exc:
-        _log_failure()
-        if debug:
-            raise
-        print(f"cardgrader: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except OSError as exc:  # a path the system refuses (not a folder, no permission, disk full)
-        _log_failure()
+    except Exception as exc:  # noqa: BLE001 - every failure ends in one sentence, the traceback in the log
+        log = errors.log_traceback(exc, "cli.log", f"cardgrader {' '.join(argv)}")
         if debug:
             raise
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"cardgrader: cannot use{where}: {exc.strerror or exc}.", file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - a bug must still end in a sentence, with details in the log
-        where = _log_failure()
-        if debug:
-            raise
-        print(f"cardgrader: internal error ({type(exc).__name__}: {exc}). Details are in {where}; "
-              "run again with --debug to see the traceback.", file=sys.stderr)
-        return 1
+        print(f"cardgrader: {errors.sentence(exc, log, debug_hint=True)}", file=sys.stderr)
+        return errors.exit_code(exc)
 
 
 def gui_main() -> int:
     """Entry point of the windowed `cardgrader-gui` launcher (no console: its output goes to the log)."""
-    from cardgrader.frozen import ensure_streams
-
     ensure_streams()
     return main(["gui", *sys.argv[1:]])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
 import signal
 import sys
 import threading
 from typing import Any, Iterable, TextIO
 
+from cardgrader.commands.progress import ProgressBar
 from cardgrader.training import events
 from cardgrader.training.progress import RunProgress, fmt
 
@@ -31,50 +31,41 @@ def table(rows: Iterable[Iterable[Any]], headers: list[str]) -> str:
 
 
 class TerminalProgress:
-    """A one-line progress bar on a terminal; one line per epoch when the output is not a terminal."""
+    """A run's progress bar (with its losses) on a terminal; one line per epoch on any stream."""
 
     def __init__(self, stream: TextIO | None = None):
-        self.stream = stream or sys.stderr
-        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.bar = ProgressBar(stream=stream, width=None)
         self.progress = RunProgress()
-        self._drawn = False
+
+    @property
+    def live(self) -> bool:
+        return self.bar.live
 
     def show(self, event: dict) -> None:
         self.progress.update(event)
         kind = event["type"]
         if kind == events.LOG and event.get("level") in ("warning", "error"):
-            self._line(f"{event['level']}: {event['message']}")
+            self.line(f"{event['level']}: {event['message']}")
         elif kind == events.RUN_STARTED:
             resumed = event.get("resumed_from_epoch") or 0
             extra = f", resuming after epoch {resumed}" if resumed else ""
-            self._line(f"Run {event['run']}: {event['epochs']} epochs{extra}")
+            self.line(f"Run {event['run']}: {event['epochs']} epochs{extra}")
         elif kind == events.EPOCH:
             m = event.get("metrics") or {}
             losses = " ".join(f"{k} {fmt(v)}" for k, v in (event.get("train_losses") or {}).items())
-            self._line(f"Epoch {event['epoch']}/{event['epochs']}: {losses} · P {fmt(m.get('precision'))} "
-                       f"R {fmt(m.get('recall'))} mAP50 {fmt(m.get('mAP50'))} mAP50-95 {fmt(m.get('mAP50_95'))}")
+            self.line(f"Epoch {event['epoch']}/{event['epochs']}: {losses} · P {fmt(m.get('precision'))} "
+                      f"R {fmt(m.get('recall'))} mAP50 {fmt(m.get('mAP50'))} mAP50-95 {fmt(m.get('mAP50_95'))}")
         elif kind in events.TERMINAL:
-            self._line(self.progress.text())
+            self.line(self.progress.text())
             return
-        if kind == events.BATCH and self.live:
-            self._bar()
+        if kind == events.BATCH:
+            p = self.progress
+            epoch, _, batch = p.text().partition(" · ")  # the epoch is the message: a new one draws at once
+            losses = " ".join(f"{k.replace('_loss', '')} {fmt(v)}" for k, v in p.losses.items())
+            self.bar.draw(p.fraction, epoch, " · ".join(part for part in (batch, losses) if part))
 
-    def _bar(self) -> None:
-        p = self.progress
-        width = max(10, min(30, shutil.get_terminal_size((100, 20)).columns - 90))
-        filled = int(round(p.fraction * width))
-        losses = " ".join(f"{k.replace('_loss', '')} {fmt(v)}" for k, v in p.losses.items())
-        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {p.fraction * 100:5.1f}% {p.text()} · {losses}"
-        self.stream.write(text[: shutil.get_terminal_size((120, 20)).columns - 1].ljust(40) + "\x1b[K")
-        self.stream.flush()
-        self._drawn = True
-
-    def _line(self, text: str) -> None:
-        if self._drawn:
-            self.stream.write("\r\x1b[K")
-            self._drawn = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
+    def line(self, text: str) -> None:
+        self.bar.line(text)
 
 
 def follow_run(engine, subscription: queue.Queue, run_id: str, as_json: bool) -> int:
@@ -87,7 +78,7 @@ def follow_run(engine, subscription: queue.Queue, run_id: str, as_json: bool) ->
             stopping.append(True)
             engine.cancel(run_id)
             if display:
-                display._line("Stopping… (the run stays resumable)")
+                display.line("Stopping… (the run stays resumable)")
 
     previous = signal.signal(signal.SIGINT, on_interrupt) if threading.current_thread() is threading.main_thread() else None
     final = None

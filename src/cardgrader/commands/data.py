@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from cardgrader.commands.common import print_json
+from cardgrader.commands.progress import ProgressBar
 from cardgrader.errors import ConfigError
 from cardgrader.vocabulary import ARCHS, BORDERS, SIDES, TASKS
 
@@ -56,16 +57,11 @@ def _class_map_option(parser: argparse.ArgumentParser) -> None:
                         help='JSON object of "source name": "class" (default: class_map.json in the data folder)')
 
 
+@contextmanager
 def _progress(enabled: bool):
-    if not (enabled and sys.stderr.isatty()):
-        return None
-
-    def show(done: int, total: int, message: str) -> None:
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r\x1b[K{message}: {done}/{total}{end}")
-        sys.stderr.flush()
-
-    return show
+    """The data jobs' `progress(done, total, stage)` drawing the terminal bar (None when none is drawn)."""
+    with ProgressBar(enabled) as bar:
+        yield bar.counts if bar.live else None
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -86,8 +82,10 @@ def run_sample(args: argparse.Namespace) -> int:
         raise ConfigError(f"--count must be 1 or more; got {args.count}.", field="count")
     if not 0 <= args.defect_rate <= 1:
         raise ConfigError(f"--defect-rate must be between 0 and 1; got {args.defect_rate}.", field="defect_rate")
-    truths = generate(args.out, count=args.count, seed=args.seed, side=args.side, size=parse_size(args.size),
-                      defect_rate=args.defect_rate, progress=_progress(not args.json))
+    size = parse_size(args.size)
+    with _progress(not args.json) as progress:
+        truths = generate(args.out, count=args.count, seed=args.seed, side=args.side, size=size,
+                          defect_rate=args.defect_rate, progress=progress)
     summary = {"out": str(args.out), "images": len(truths), "sides": {s: sum(t.side == s for t in truths)
                                                                      for s in ("front", "back")}}
     if args.json:
@@ -108,8 +106,9 @@ def run_check(args: argparse.Namespace) -> int:
     from cardgrader.data.check import check
     from cardgrader.data.report import format_text
 
-    report = check(args.sources, task=args.task, border=args.border, class_map=_class_map(args),
-                   progress=_progress(not args.json))
+    class_map = _class_map(args)
+    with _progress(not args.json) as progress:
+        report = check(args.sources, task=args.task, border=args.border, class_map=class_map, progress=progress)
     if args.json:
         print_json(report.to_dict())
     else:
@@ -121,9 +120,11 @@ def run_import(args: argparse.Namespace) -> int:
     from cardgrader.data.build import TRAIN_CONFIG, import_dataset
     from cardgrader.data.report import format_text
 
-    result = import_dataset(args.sources, args.out, arch=args.arch, task=args.task, border=args.border,
-                            side=args.side, split_ratios=args.split, seed=args.seed, class_map=_class_map(args),
-                            progress=_progress(not args.json), force=args.force)
+    class_map = _class_map(args)
+    with _progress(not args.json) as progress:
+        result = import_dataset(args.sources, args.out, arch=args.arch, task=args.task, border=args.border,
+                                side=args.side, split_ratios=args.split, seed=args.seed, class_map=class_map,
+                                progress=progress, force=args.force)
     if args.json:
         print_json(result.to_dict())
         return 0

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 import time
 from pathlib import Path
-from typing import TextIO
 
 from cardgrader.commands.common import print_json
+from cardgrader.commands.progress import ProgressBar
 from cardgrader.errors import ConfigError
+
+ProgressLine = ProgressBar  # the name `commands.predict`, `commands.evaluate` and older callers import
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -49,32 +49,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     val.set_defaults(handler=run_validate)
 
 
-class ProgressLine:
-    """A redrawn progress line on a terminal; nothing when the output is not one (or with --json)."""
-
-    def __init__(self, enabled: bool, stream: TextIO | None = None):
-        self.stream = stream or sys.stderr
-        self.live = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self._last = ""
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if not self.live:
-            return
-        width = 24
-        filled = int(round(max(0.0, min(1.0, fraction)) * width))
-        text = f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {message}"
-        if text != self._last:
-            columns = shutil.get_terminal_size((100, 20)).columns
-            self.stream.write(text[: columns - 1] + "\x1b[K")
-            self.stream.flush()
-            self._last = text
-
-    def close(self) -> None:
-        if self.live and self._last:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
 def run_solve(args: argparse.Namespace) -> int:
     from cardgrader.photometric.capture import load_capture
     from cardgrader.photometric.pipeline import analyse_capture
@@ -86,7 +60,7 @@ def run_solve(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     capture = load_capture(source, args.lights, args.mask)
     read_seconds = round(time.perf_counter() - start, 3)
-    line = ProgressLine(not args.json)
+    line = ProgressBar(not args.json)
     writer = OutputWriter(out)  # the normals are written while depth and defects are worked out
     try:
         analysis = analyse_capture(capture, args.method, line, solved=writer.solved)
@@ -138,7 +112,7 @@ def run_validate(args: argparse.Namespace) -> int:
             raise ConfigError("No surface model is active in the library; name one (RUN_OR_MODEL), or train or "
                               "import a surface model first.", field="model")
         model = active.label
-    line = ProgressLine(not args.json)
+    line = ProgressBar(not args.json)
     try:
         result = validate(model, args.dir, lights=args.lights, mask=args.mask, method=args.method,
                           image=args.image, conf=args.conf, progress=line)

@@ -32,8 +32,13 @@ class EngineBridge:
         return self._engine
 
     @property
+    def active_run(self) -> str | None:
+        """The run the engine trains now; None when none does, and before the engine exists (it makes none)."""
+        return None if self._engine is None else self._engine.active_run
+
+    @property
     def idle(self) -> bool:
-        return self._engine is None or self._engine.active_run is None
+        return self.active_run is None
 
     def reset(self) -> None:
         """Let the next use make a new engine on the current data folder (call only while idle)."""
