@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from cardgrader.data import layout
-from cardgrader.data.find import (NAME_FILES, SPECIAL_TXT, Found, Listing, Task, add_backgrounds, fail,
-                                  list_folder, read_names_file, side_of, split_of, stem)
+from cardgrader.data.found import (NAME_FILES, SPECIAL_TXT, Found, Listing, Task, add_backgrounds, fail,
+                                   list_folder, read_names_file, side_of, split_of, stem)
 from cardgrader.data.model import ERROR, WARNING, Finding, plural
 
 YAML_NAMES = ("data.yaml", "dataset.yaml")
@@ -145,6 +145,10 @@ def from_folder(found: Found, index: int, listing: Listing) -> None:
         found.tasks.append(Task(index, image, label, "yolo", split_of(image, root), side_of(image, root), names=names))
     add_backgrounds(found, index, listing.images, claimed)
     _orphans(found, [p for p in labels if p not in used and os.path.basename(p).lower() not in SPECIAL_TXT])
+    if not rules and not listing.images:
+        found.info.format, found.info.title = "none", "Nothing usable"
+        found.info.reason = "no images were found; labels need the card photos they belong to"
+        return
     if not rules:
         found.info.format, found.info.title = "images", "Images without labels"
         found.info.reason = "no label files match the images; they can only serve as backgrounds"

@@ -107,7 +107,7 @@ class QualityComponent:
 
 @dataclass
 class Quality:
-    score: int  # 0..100
+    score: int | None  # 0..100; None when there is no image to score
     components: dict[str, QualityComponent]
 
 

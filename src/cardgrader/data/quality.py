@@ -14,7 +14,14 @@ SHAPE_ERRORS = {"degenerate_shape", "coords_out_of_range", "class_out_of_range",
                 "bad_class_id", "missing_class", "unreadable_label"}
 
 
+NO_IMAGES = ("No card photos were found, so there is nothing to score or train on: drop the folder that holds "
+             "your photos (JPEG, PNG, TIFF, BMP or WebP) and their labels.")
+
+
 def score(counts: dict, findings: list[Finding]) -> Quality:
+    """The score and its parts; no score at all (None) for sources without a single image."""
+    if not counts["images"]:
+        return Quality(None, {})
     codes = Counter(f.code for f in findings)
     images = max(1, counts["images"])
     shapes = counts["shapes"]
@@ -42,6 +49,8 @@ def score(counts: dict, findings: list[Finding]) -> Quality:
 
 
 def recommendations(counts: dict, findings: list[Finding]) -> list[str]:
+    if not counts["images"]:
+        return [NO_IMAGES]
     codes = Counter(f.code for f in findings)
     errors = sum(1 for f in findings if f.severity == ERROR)
     files = len({f.file for f in findings if f.severity == ERROR and f.file})

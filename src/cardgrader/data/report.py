@@ -29,8 +29,11 @@ def format_text(report: CheckReport, per_kind: int = 5) -> str:
     lines.append(f"Labels  {scope}: {_counts(c['classes'])}" +
                  (f" · left out: {_counts(c['left_out_classes'])}" if c["left_out_classes"] else ""))
     lines.append(f"Sides   {_counts(c['sides'])} · splits {_counts(c['splits'])}")
-    parts = ", ".join(f"{name} {comp.score:.0f}" for name, comp in report.quality.components.items())
-    lines.append(f"Quality {report.quality.score}/100 ({parts})")
+    if report.quality.score is None:
+        lines.append("Quality none: there is no card photo to score")
+    else:
+        parts = ", ".join(f"{name} {comp.score:.0f}" for name, comp in report.quality.components.items())
+        lines.append(f"Quality {report.quality.score}/100 ({parts})")
     for severity in (ERROR, WARNING, INFO):
         found = [f for f in report.findings if f.severity == severity]
         if found:

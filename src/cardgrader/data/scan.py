@@ -40,7 +40,24 @@ def scan(paths: list[str | Path], progress: ProgressFn | None = None, cancel: th
         findings += item_findings
         if item is not None and (item.label_file or item.image not in labelled):
             items.append(item)
+    _say_what_others_cover(found, items)
     return Scan([f.info for f in found], items, findings, found)
+
+
+def _say_what_others_cover(found: list[find.Found], items: list[ImageItem]) -> None:
+    """A source whose every image is labelled through another one (a dataset's own images/ folder dropped
+    beside the dataset) adds nothing: say so, instead of calling its images backgrounds."""
+    owner = {item.image: item.source for item in items}
+    for index, source in enumerate(found):
+        images = {t.image for t in source.tasks if t.image}
+        if not images or any(owner.get(image) == index for image in images):
+            continue
+        others = sorted({owner[image] for image in images if image in owner and owner[image] != index})
+        if others and all(image in owner for image in images):
+            where = ", ".join(found[i].info.path for i in others)
+            source.info.title = "Already included"
+            source.info.reason = (f"its {len(images)} image{'s' if len(images) != 1 else ''} are labelled in {where} "
+                                  "and counted there once")
 
 
 def _read(job: tuple[find.Task, dict[str, list[str]]]) -> tuple[ImageItem | None, list[Finding]]:
