@@ -113,3 +113,21 @@ def test_the_model_imports_no_tk():
             "print(bad); sys.exit(bool(bad))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_task_change_fills_only_what_the_grader_did_not_set():
+    from cardgrader.training.presets import task_defaults
+
+    model = Workstation(tiny(task="border"))
+    current = {"epochs": "3", "imgsz": "64", "augment": "light", "batch": "4"}
+    updates, sentence = model.task_changed("surface", current)
+    surface = task_defaults("surface")
+    assert updates == {k: v for k, v in surface.items() if k in current and str(current[k]) != str(v)}
+    assert "kept" not in sentence and f"epochs {surface['epochs']}" in sentence
+    model.touch("epochs")
+    updates, sentence = model.task_changed("surface", current)
+    assert "epochs" not in updates and updates["imgsz"] == surface["imgsz"]
+    assert sentence.endswith("kept what you set: epochs 3.")
+    model.forget_touches()
+    assert "epochs" in model.task_changed("surface", current)[0]
+    assert model.task_changed("surface", {k: str(v) for k, v in surface.items()}) == ({}, "")

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import tkinter
-import traceback
 from pathlib import Path
 
 import customtkinter as ctk
@@ -25,7 +24,7 @@ import customtkinter as ctk
 # waits for the worker's lock: the window froze that way (seen in a demo run).
 import psutil
 
-from cardgrader import paths
+from cardgrader import errors, paths
 from cardgrader.errors import UserError
 from cardgrader.gui import theme, tk_finalizers
 from cardgrader.gui.bridge import EngineBridge
@@ -171,6 +170,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
             self.panels["photometric"].refresh_models()
         if key == "train" and self.started:
             self.train_panel.ensure_charts()
+            self._load_run_timings()  # runs trained elsewhere (the CLI, a queue runner) count in the estimate too
 
     def _first_map(self, _event=None) -> None:
         if not self.started and len(self._startup_jobs) == 1:
@@ -191,11 +191,23 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self.bridge_listen(self._run_ended)
         self._load_run_timings()
         self.train_panel.ensure_charts()
+        self.data_panel.restore_last_session()
+        self._show_latest_resumable()
         if self.current_panel == "runs":
             self.runs_panel.refresh()
         self.refresh_start_state()
         if shutil.which("nvidia-smi"):
             threading.Thread(target=self._read_gpu_forever, name="gpu-readings", daemon=True).start()
+
+    def _show_latest_resumable(self) -> None:
+        """The Train panel shows the latest run that can be resumed (a restart forgets nothing)."""
+        if self.bridge.active_run is not None:
+            return
+        from cardgrader.training.store import RESUMABLE
+
+        runs = [r for r in self.bridge.store.list() if r.status in RESUMABLE]
+        if runs:
+            self.train_panel.show_resumable(max(runs, key=lambda r: r.ended or r.started or 0))
 
     # ---- services for the panels ----------------------------------------------------------------------
     def bridge_listen(self, callback) -> None:
@@ -205,8 +217,8 @@ class MainWindow(ctk.CTk, _DND_BASE):
         def call(event: dict) -> None:
             try:
                 callback(event)
-            except Exception:  # noqa: BLE001 - one panel's bug must not stop the others hearing events
-                self._callback_failed(*sys.exc_info())
+            except Exception as exc:  # noqa: BLE001 - one panel's bug must not stop the others hearing events
+                self.report_error(exc)
         return call
 
     def show_message(self, text: str, level: str = "info") -> None:
@@ -217,23 +229,23 @@ class MainWindow(ctk.CTk, _DND_BASE):
             self.after_cancel(self._message_job)
         self._message_job = self.after(MESSAGE_SECONDS * 1000, lambda: self.status_line.configure(text=""))
 
-    def confirm(self, title: str, message: str, yes: str = "Yes") -> bool:
+    def confirm(self, title: str, message: str, yes: str = "Yes", still_needed=None) -> bool:
         from cardgrader.gui.dialogs import ask
 
-        return ask(self, title, message, yes=yes)
+        return ask(self, title, message, yes=yes, still_needed=still_needed)
 
-    def _callback_failed(self, exc_type, exc, tb) -> None:
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        try:
-            with open(paths.logs_dir() / "gui.log", "a", encoding="utf-8") as handle:
-                handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n{text}\n")
-        except OSError:
-            pass
-        if isinstance(exc, UserError):
-            self.show_message(str(exc), "error")
-        else:
-            self.show_message(f"Something went wrong ({exc_type.__name__}: {exc}); details are in "
-                              f"{paths.logs_dir() / 'gui.log'}.", "error")
+    def report_error(self, exc: BaseException, level: str = "error") -> str:
+        """Show `exc` as one sentence on the status line and return it (`errors.sentence`); the traceback
+        of anything but a UserError goes to logs/gui.log, which the sentence names."""
+        unexpected = not isinstance(exc, UserError)
+        log = errors.log_traceback(exc, "gui.log", time.strftime("%Y-%m-%d %H:%M:%S")) if unexpected else None
+        text = errors.sentence(exc, log)
+        self.show_message(text, level)
+        return text
+
+    def _callback_failed(self, _exc_type, exc, _tb) -> None:
+        """Tk's report_callback_exception: a callback that raised (a BackgroundTask's too)."""
+        self.report_error(exc)
 
     def gpu_reading(self) -> str | None:
         return self._gpu_text
@@ -253,7 +265,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
 
     # ---- training ------------------------------------------------------------------------------------
     def training_active(self) -> bool:
-        return self.starting is not None or self.queue_running() or self.bridge.engine.active_run is not None
+        return self.starting is not None or self.queue_running() or self.bridge.active_run is not None
 
     def refresh_start_state(self) -> None:
         if not self.started:
@@ -266,14 +278,15 @@ class MainWindow(ctk.CTk, _DND_BASE):
             ready, reason = False, "Fix the marked settings on the Model panel first."
         else:
             ready, reason = True, f"Ready: {data_reason}; {describe(config)}"
-        if self.starting is not None:
+        if self.bridge.active_run is not None and self.train_panel.run_id == self.bridge.active_run:
+            ready, reason = False, "Training (Stop ends it; it stays resumable)."
+        elif self.starting is not None:
             ready, reason = False, "Starting the run…"
         elif self.queue_running():
             ready, reason = False, "The queue is training (see the Queue panel); add more with “Add to queue”."
         self.train_panel.set_ready(ready, reason)
         self.train_panel.set_estimate(self._estimate(config) if data_ok and config is not None else None)
-        active = self.bridge._engine.active_run if self.bridge._engine else None
-        self.run_badge.configure(text="● training" if active else "")
+        self.run_badge.configure(text="● training" if self.bridge.active_run else "")
 
     # ---- how long a run should take ---------------------------------------------------------------------
     def _estimate(self, config):
@@ -336,13 +349,17 @@ class MainWindow(ctk.CTk, _DND_BASE):
                 self.train_panel.stop()
             self.refresh_start_state()
             self.runs_panel.refresh()
+            typed, named = request.config.name, self.bridge.store.get(run_id).name
+            if typed and named != typed:  # the store keeps names unique, as Rename does: said, not silent
+                self.show_message(f"A run is already named '{typed}', so this one is '{named}'; rename it on the "
+                                  "Runs panel.", "warning")
 
-        def failed(exc: BaseException, trace: str) -> None:
+        def failed(exc: BaseException, _trace: str) -> None:
             self.starting = None
             if self.probe is not None:
                 self.probe.stop()
             self.train_panel.not_started()
-            self._report_failure(exc, trace)
+            self.train_panel.add_log("error", self.report_error(exc))
             self.refresh_start_state()
 
         self.train_panel.starting()
@@ -363,7 +380,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         try:
             return self.workstation.request()
         except UserError as exc:
-            self.show_message(str(exc), "error")
+            self.report_error(exc)
             return None
 
     def enqueue(self) -> None:
@@ -376,7 +393,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         try:
             job = JobQueue().add(request, name=request.config.name)  # the workstation's request, lined up
         except UserError as exc:
-            self.show_message(str(exc), "error")
+            self.report_error(exc)
             return
         self.panel("queue").added(job)
         self.show_message(f"Queued '{job.name}'. The Queue panel runs the queue.", "info")
@@ -397,7 +414,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         try:
             runner.start()
         except UserError as exc:
-            self.show_message(str(exc), "error")
+            self.report_error(exc)
             return
         self.queue_runner = runner
         if self.probe is not None:
@@ -416,10 +433,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
             return
         self.queue_runner = None
         if runner.error is not None:
-            if isinstance(runner.error, UserError):
-                self.show_message(str(runner.error), "error")
-            else:
-                self._callback_failed(type(runner.error), runner.error, runner.error.__traceback__)
+            self.report_error(runner.error)
         elif runner.counts is not None and not runner.stop_event.is_set():
             done = ", ".join(f"{n} {status}" for status, n in runner.counts.items() if n) or "nothing to train"
             self.show_message(f"The queue is done: {done}.", "info")
@@ -468,7 +482,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         try:
             self.bridge.engine.resume(run_id)
         except UserError as exc:
-            self.show_message(str(exc), "error")
+            self.report_error(exc)
             return
         if self.probe is not None:
             self.probe.start()
@@ -476,18 +490,12 @@ class MainWindow(ctk.CTk, _DND_BASE):
         self.refresh_start_state()
         self.show_panel("train")
 
-    def _report_failure(self, exc: BaseException, trace: str) -> None:
-        if isinstance(exc, UserError):
-            self.show_message(str(exc), "error")
-            self.train_panel.add_log("error", str(exc))
-        else:
-            self._callback_failed(type(exc), exc, exc.__traceback__)
-
     # ---- closing -------------------------------------------------------------------------------------
     def on_close(self) -> None:
         if self.training_active():
             if not self.confirm("Training in progress", "A model is training. Stop it and close the app? "
-                                "The run keeps its last checkpoint and can be resumed later.", yes="Stop and close"):
+                                "The run keeps its last checkpoint and can be resumed later.", yes="Stop and close",
+                                still_needed=self.training_active):  # the run ending closes the question
                 return
             self.show_message("Stopping the run…")
             self.update_idletasks()

@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "geometry": "1320x860",
     "last_config": {},
     "last_panel": "data",
+    "last_sources": [],  # the folders and files on the Data panel, restored at the next start
 }
 
 

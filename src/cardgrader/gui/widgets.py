@@ -86,6 +86,11 @@ def entry(master, width: int = 120, **kwargs) -> ctk.CTkEntry:
 
 def show_progress(bar: ctk.CTkProgressBar, fraction: float | None) -> None:
     """A fraction fills the bar; None (no fraction known) makes it run back and forth."""
+    if not hasattr(bar, "filled_colour"):
+        bar.filled_colour = bar.cget("progress_color")
+    # at 0 % CTkProgressBar still draws its rounded end as a dot of the fill colour: nothing is shown instead
+    empty = fraction is not None and fraction < 0.005
+    bar.configure(progress_color=bar.cget("fg_color") if empty else bar.filled_colour)
     if fraction is None:
         bar.configure(mode="indeterminate")
         bar.start()

@@ -160,8 +160,9 @@ def _check_exposure(name: str, luminance: np.ndarray, top: float, mask: np.ndarr
                         "or the light's power and capture it again.")
 
 
-def load_capture(folder: str | Path, lights: str | Path | None = None, mask: str | Path | None = None) -> PhotoCapture:
-    """Read and check a capture folder; every problem is a DataError naming the file."""
+def capture_plan(folder: str | Path, lights: str | Path | None = None) -> tuple[Lights, list[str]]:
+    """What a capture folder holds, checked without reading a pixel (quick enough to run when a folder is
+    chosen): its lights and the names of its lit images. Every problem is a DataError naming the file."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"The capture folder {folder} does not exist or is not a folder.")
@@ -172,13 +173,20 @@ def load_capture(folder: str | Path, lights: str | Path | None = None, mask: str
                         f"{len(spec.directions)} directions; list the images in its 'images' field.")
     if len(names) < 3:
         raise DataError(f"Photometric stereo needs at least 3 images under different lights; {folder} has {len(names)}.")
+    for name in names:
+        if not (folder / name).is_file():
+            raise DataError(f"The image {name} named in {spec.source} is not in {folder}.")
+    return spec, names
+
+
+def load_capture(folder: str | Path, lights: str | Path | None = None, mask: str | Path | None = None) -> PhotoCapture:
+    """Read and check a capture folder; every problem is a DataError naming the file."""
+    folder = Path(folder)
+    spec, names = capture_plan(folder, lights)
     directions = check_directions(spec.directions, len(names))
     mask_path = Path(mask) if mask is not None else folder / MASK_FILE
     if mask is not None and not mask_path.is_file():
         raise DataError(f"The mask file {mask_path} does not exist.")
-    for name in names:
-        if not (folder / name).is_file():
-            raise DataError(f"The image {name} named in {spec.source} is not in {folder}.")
     decoded = decode_all([folder / name for name in names])
     shape = decoded[0].shape[:2]
     for name, data in zip(names, decoded):

@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from cardgrader import paths
+from cardgrader import errors, paths
 from cardgrader.errors import BusyError, Cancelled, ConfigError, ResourceError, UserError
 from cardgrader.training import child, dataset, events, preflight, resources
 from cardgrader.training.config import TrainingConfig
 from cardgrader.training.lock import TrainingLock
-from cardgrader.training.offline import find_official_weights
 from cardgrader.training.package import write_package
 from cardgrader.training.request import RunRequest
 from cardgrader.training.store import RunStore, new_run_id
+from cardgrader.yolo_runtime import find_official_weights
 
 log = logging.getLogger("cardgrader.engine")
 CANCEL_GRACE = 2.0  # seconds the child gets to stop at a batch boundary before it is terminated
@@ -97,6 +97,17 @@ def _recv(conn) -> dict | None:
         return conn.recv()
     except (EOFError, OSError):
         return None
+
+
+def official_weights_problem(config: TrainingConfig) -> str | None:
+    """Why the config's official pretrained weights cannot be used here (not on disk, downloads off), or None.
+    The Model panel asks it as a setting is changed; Start asks it again."""
+    if config.weights_kind != "official" or config.download_weights or find_official_weights(config.weights):
+        return None
+    return (f"The pretrained weights {config.weights} are not on this computer and downloads are off. "
+            f"Download {config.weights} from https://github.com/ultralytics/assets/releases on a computer with "
+            f"internet, then choose that file as the weights (--weights /path/to/{config.weights}) or copy it "
+            f"into {paths.weights_dir()}; or train from scratch.")
 
 
 class Engine:
@@ -221,14 +232,9 @@ class Engine:
 
     # ---- start helpers -------------------------------------------------------------------------------
     def _check_weights(self, config: TrainingConfig) -> None:
-        if config.weights_kind == "official" and not config.download_weights and not find_official_weights(config.weights):
-            raise ConfigError(
-                f"The pretrained weights {config.weights} are not on this computer and downloads are off. "
-                f"Download {config.weights} from https://github.com/ultralytics/assets/releases on a computer with "
-                f"internet, then choose that file as the weights (--weights /path/to/{config.weights}) or copy it "
-                f"into {paths.weights_dir()}; or train from scratch.",
-                field="weights",
-            )
+        problem = official_weights_problem(config)
+        if problem:
+            raise ConfigError(problem, field="weights")
 
     def _claim(self, config: TrainingConfig, run_id: str, name: str) -> list[str]:
         if self._runs:
@@ -347,7 +353,7 @@ class Engine:
             except OSError:
                 pass
             self._terminal(run, events.make(events.FAILED, run.id, metrics={}, best=None,
-                                            error=f"Internal error while training ({type(exc).__name__}: {exc}); see log.txt.",
+                                            error=errors.sentence(exc, run.folder / "log.txt"),
                                             epoch=run.epochs_done))
         finally:
             if run.terminal is None:  # whatever happened, the run ends with exactly one terminal event

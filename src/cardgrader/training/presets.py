@@ -113,6 +113,14 @@ def save_preset(name: str, config: TrainingConfig, description: str = "") -> Pat
     return path
 
 
+def delete_preset(name: str) -> None:
+    """Delete the user's preset `name` (a built-in one cannot be deleted)."""
+    preset = get_preset(name)
+    if preset.builtin:
+        raise ConfigError(f"{name!r} is a built-in preset; only your own presets can be deleted.", field="preset")
+    preset.path.unlink(missing_ok=True)
+
+
 def import_preset(source: str | Path, name: str | None = None) -> Preset:
     """Validate a preset file from elsewhere and copy it into the user's presets."""
     source = Path(source)

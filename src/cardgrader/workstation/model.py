@@ -24,6 +24,8 @@ from cardgrader.vocabulary import ARCH_LABELS, TASK_LABELS
 
 SOURCES, SCAN, REPORT, SPLIT, CLASS_MAP, CONFIG, NAME = ("sources", "scan", "report", "split", "class_map",
                                                           "config", "name")
+FIELD_WORDS = {"epochs": "epochs", "batch": "batch size", "imgsz": "image size", "lr0": "learning rate",
+               "optimizer": "optimizer", "patience": "early-stop patience", "augment": "augmentation"}
 
 
 def describe(config: TrainingConfig) -> str:
@@ -47,6 +49,7 @@ class Workstation:
         self.config: TrainingConfig | None = config or TrainingConfig()  # None while a setting is wrong
         self.task, self.border = self.config.task, self.config.border  # known even while the config is wrong
         self.run_name = ""
+        self.touched: set[str] = set()  # config fields the grader set by hand since the last preset or restore
         self._generation = 0  # which reading of the sources a scan result belongs to
         self._judged_for: tuple | None = None
         self._listeners: list[Callable[[dict], None]] = []
@@ -161,6 +164,17 @@ class Workstation:
             self.split, self.seed = shares, seed
             self._emit(SPLIT, split=shares, seed=seed)
 
+    def split_note(self) -> str:
+        """'' when the split's shares add up to 1; else how they are used (they are scaled to add up)."""
+        from cardgrader.data.split import parse_ratios
+
+        given = [float(p) for p in self.split.split(",")]
+        if abs(sum(given) - 1.0) < 1e-6:
+            return ""
+        used = parse_ratios(self.split)
+        return (f"The shares add up to {sum(given):g}, not 1, so they are scaled: train {used[0]:.0%}, "
+                f"val {used[1]:.0%}, test {used[2]:.0%}.")
+
     def set_config(self, config: TrainingConfig | None, task: str | None = None, border: str | None = None) -> None:
         """The draft config (None while a setting is wrong; `task` and `border` are still the chosen ones)."""
         self.config = config
@@ -171,6 +185,36 @@ class Workstation:
         if self.scan is not None and self._judged_for is not None and \
                 self._judged_for[:3] != (task_now, border_now, tuple(classes)):
             self.judge()
+
+    # ---- what the grader typed wins over a task's profile ------------------------------------------
+    def touch(self, name: str) -> None:
+        """The grader set config field `name` by hand: a change of task leaves it as it is."""
+        self.touched.add(name)
+
+    def forget_touches(self) -> None:
+        """A preset or a restored run was chosen: its values are the starting point now."""
+        self.touched.clear()
+
+    def task_changed(self, task: str, current: dict) -> tuple[dict, str]:
+        """The task's profile values (epochs, image size, augmentation, ...) for the fields the grader has
+        not set by hand, and a sentence saying what changed and what was kept ('' when nothing was)."""
+        from cardgrader.training.presets import task_defaults
+
+        updates, kept = {}, []
+        for name, value in task_defaults(task).items():
+            if name not in current or str(current[name]) == str(value):
+                continue
+            if name in self.touched:
+                kept.append(f"{FIELD_WORDS.get(name, name)} {current[name]}")
+            else:
+                updates[name] = value
+        parts = []
+        if updates:
+            parts.append(f"{TASK_LABELS.get(task, task)} sets " + ", ".join(
+                f"{FIELD_WORDS.get(name, name)} {value}" for name, value in updates.items()))
+        if kept:
+            parts.append("kept what you set: " + ", ".join(kept))
+        return updates, ("; ".join(parts) + ".") if parts else ""
 
     def set_run_name(self, name: str) -> None:
         if name.strip() != self.run_name:

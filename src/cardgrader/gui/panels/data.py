@@ -4,12 +4,14 @@ split. Scanning runs on a worker thread with progress and Cancel; the window kee
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from tkinter import filedialog
 from typing import Callable
 
 import customtkinter as ctk
 
+from cardgrader.data.model import plural
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
@@ -80,7 +82,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         progress.grid(row=4, column=0, sticky="ew", padx=16, pady=(0, 12))
         progress.grid_columnconfigure(0, weight=1)
         self.progress_bar = ctk.CTkProgressBar(progress, mode="determinate")
-        self.progress_bar.set(0)
+        show_progress(self.progress_bar, 0.0)
         self.progress_bar.grid(row=0, column=0, sticky="ew")
         self.progress_text = ctk.CTkLabel(progress, text="", text_color=theme.MUTED, font=theme.font(12))
         self.progress_text.grid(row=1, column=0, sticky="w")
@@ -291,7 +293,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         try:
             self.ws.set_scan(ticket, result)  # judged there; the report event redraws this panel
         except UserError as exc:
-            self.app.show_message(str(exc), "error")
+            self.app.report_error(exc)
         self._notify()
 
     def _scan_failed(self, ticket: int, exc: BaseException, trace: str) -> None:
@@ -301,12 +303,9 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.progress_bar.stop()
         self.progress_frame.grid_remove()
         self.sample_button.configure(state="normal")
+        text = self.app.report_error(exc, "info" if isinstance(exc, Cancelled) else "error")
         if isinstance(exc, UserError):
-            stopped = isinstance(exc, Cancelled)
-            self.app.show_message(str(exc), "info" if stopped else "error")
-            self._show_findings_text([("error", str(exc))])
-        else:
-            self.app._callback_failed(type(exc), exc, exc.__traceback__)
+            self._show_findings_text([("error", text)])
         self._notify()
 
     # ---- the report ----------------------------------------------------------------------------------
@@ -320,7 +319,25 @@ class DataPanel(ctk.CTkScrollableFrame):
         """Re-judge the scanned data for the current task, classes and mapping (no file is read again)."""
         self.ws.judge()
 
+    def restore_last_session(self) -> None:
+        """The sources of the last session, read again (those that no longer exist are named)."""
+        last = [p for p in self.app.settings.get("last_sources") or [] if isinstance(p, str)]
+        if not last or self.paths:
+            return
+        present = [p for p in last if os.path.exists(p)]
+        gone = [p for p in last if p not in present]
+        if present:
+            self.ws.restore_sources(present)
+            self.rescan()
+        note = f"Restored the {len(present)} source{'s' if len(present) != 1 else ''} of your last session." \
+            if present else "The sources of your last session are gone."
+        if gone:
+            note += f" No longer there: {', '.join(gone)}."
+        self.app.show_message(note, "warning" if gone else "info")
+
     def _on_workstation(self, event: dict) -> None:
+        if event["what"] == "sources":
+            self.app.settings.set("last_sources", list(self.ws.sources))
         if event["what"] == "report":
             if event.get("error"):
                 self.app.show_message(event["error"], "error")
@@ -351,10 +368,13 @@ class DataPanel(ctk.CTkScrollableFrame):
             f"{c['duplicates']} duplicates) · {c['non_image_files']} other files ignored\n"
             f"Labels for this task: {classes} · sides: {sides}\n"
             f"{trainable} images can train a {self._targets()[0]} model · "
-            f"{c['errors']} errors, {c['warnings']} warnings"))
+            f"{plural(c['errors'], 'error')}, {plural(c['warnings'], 'warning')}"))
         score = report.quality.score
-        color = theme.OK if score >= 80 else theme.SEVERITY["warning"] if score >= 50 else theme.SEVERITY["error"]
-        self.score_label.configure(text=str(score), text_color=color)
+        if score is None:  # no image at all: nothing to score, and the recommendation says so
+            self.score_label.configure(text="–", text_color=theme.MUTED)
+        else:
+            color = theme.OK if score >= 80 else theme.SEVERITY["warning"] if score >= 50 else theme.SEVERITY["error"]
+            self.score_label.configure(text=str(score), text_color=color)
         self.components_label.configure(text="  ·  ".join(
             f"{name} {comp.score:.0f}" for name, comp in report.quality.components.items()))
         lines = [(f.severity, f"{theme.SEVERITY_MARK[f.severity]} {f.message}") for f in report.findings[:MAX_FINDINGS_SHOWN]]
@@ -468,7 +488,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         try:
             path = save_user_map({**ClassMap.load().user, **self.user_map})
         except UserError as exc:
-            self.app.show_message(str(exc), "error")
+            self.app.report_error(exc)
             return
         self.app.show_message(f"Saved your class mapping to {path}; new data uses it too.", "info")
 
@@ -484,8 +504,10 @@ class DataPanel(ctk.CTkScrollableFrame):
         try:
             self.split_settings()
             self.split_problem = None
-            self.split_error.configure(text="Existing train/val splits in the source are kept; identical photos "
-                                            "never land in two splits.", text_color=theme.MUTED)
+            note = self.ws.split_note()  # shares that do not add up to 1 are scaled: said, not silent
+            self.split_error.configure(text=note or "Existing train/val splits in the source are kept; identical "
+                                            "photos never land in two splits.",
+                                       text_color=theme.SEVERITY["warning"] if note else theme.MUTED)
         except UserError as exc:
             self.split_problem = str(exc).replace("--split", "The split")
             self.split_error.configure(text=self.split_problem, text_color=theme.SEVERITY["error"])

@@ -98,7 +98,7 @@ class GradePanel(ctk.CTkFrame):
         ctk.CTkLabel(models, text="Corners, edges and surface use their active models.", text_color=theme.MUTED,
                      font=theme.font(12)).grid(row=0, column=2, padx=(12, 0))
         self.progress = ctk.CTkProgressBar(bar, height=8)
-        self.progress.set(0)
+        show_progress(self.progress, 0.0)
         self.progress.grid(row=2, column=0, columnspan=10, sticky="ew", padx=14, pady=(8, 0))
         self.status = ctk.CTkLabel(bar, text="", text_color=theme.MUTED, anchor="w", font=theme.font(12),
                                    justify="left", wraplength=1000)
@@ -327,14 +327,13 @@ class GradePanel(ctk.CTkFrame):
             self._buttons()
             if isinstance(exc, Cancelled):
                 self.say("Grading stopped; nothing was written.")
-            elif isinstance(exc, UserError):
-                self.say(str(exc), "error")
+                return
+            text = self.app.report_error(exc)
+            self.say(text, "error")
+            if isinstance(exc, UserError):  # nothing to show: the card view says why
                 self.card, self._arrays, self.side = None, {}, "front"
                 self.side_choice.select("front")
-                self._show_card(str(exc))
-            else:
-                self.say(f"Grading failed ({type(exc).__name__}: {exc}); details are in the log.", "error")
-                self.app._callback_failed(type(exc), exc, exc.__traceback__)
+                self._show_card(text)
 
         task = BackgroundTask(self, job, on_done=current(finished), on_error=current(failed),
                               on_progress=current(progress))
@@ -537,10 +536,7 @@ class GradePanel(ctk.CTkFrame):
         def failed(exc: BaseException, _trace: str) -> None:
             self.saving = None
             self._buttons()
-            if isinstance(exc, UserError):
-                self.say(str(exc), "error")
-            else:
-                self.app._callback_failed(type(exc), exc, exc.__traceback__)
+            self.say(self.app.report_error(exc), "error")
 
         self.saving = BackgroundTask(self, lambda _r, _c: write(report), on_done=finished, on_error=failed).start()
         self._buttons()

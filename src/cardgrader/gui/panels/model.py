@@ -16,6 +16,7 @@ from cardgrader.errors import UserError
 from cardgrader.gui import theme
 from cardgrader.gui.widgets import Choice, Field, Section, entry
 from cardgrader.training import presets
+from cardgrader.training.engine import official_weights_problem
 from cardgrader.training.config import (
     AUGMENTS,
     FAMILIES,
@@ -33,6 +34,7 @@ from cardgrader.vocabulary import (
 from cardgrader.workstation.model import describe
 
 NUMBER_FIELDS = ("epochs", "batch", "imgsz", "lr0", "patience", "workers", "seed")
+LR_AUTO_HINT = "Not used with optimizer auto, which picks its own; choose an optimizer to train with this rate."
 WEIGHT_KINDS = {"scratch": "From scratch", "file": "My .pt file", "official": "Official pretrained"}
 
 
@@ -61,6 +63,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.app = app
         self._listeners: list[Callable[[], None]] = []
         self._classes_edited = False
+        self._written: dict[str, str] = {}  # what the panel itself last wrote into each number field
         self._validate_job = None
         self.config: TrainingConfig | None = None
         self.problems: list[tuple[str, str]] = []
@@ -73,6 +76,10 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.summary = ctk.CTkLabel(header, text="", anchor="w", justify="left", font=theme.font(13),
                                     text_color=theme.MUTED, wraplength=900)
         self.summary.grid(row=1, column=0, sticky="ew")
+        # what a change of task filled in from its profile, and what it kept because the grader set it
+        self.task_note = ctk.CTkLabel(header, text="", anchor="w", justify="left", font=theme.font(12),
+                                      text_color=theme.MUTED, wraplength=900)
+        self.task_note.grid(row=2, column=0, sticky="ew")
 
         what = Section(self, "What to train", "The architecture, the part of the grade, and the classes it learns.")
         what.grid(row=1, column=0, sticky="nsew", padx=6, pady=6)
@@ -130,22 +137,25 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.preset = ctk.CTkOptionMenu(holder, values=self._preset_names(), width=190, command=self._apply_preset)
         self.preset.set("choose…")
         self.preset.grid(row=0, column=0, columnspan=3, sticky="w")
+        self.preset_buttons = {}
         for col, (text, command) in enumerate((("Save as…", self._save_preset), ("Import…", self._import_preset),
-                                               ("Export…", self._export_preset))):
-            ctk.CTkButton(holder, text=text, width=84, command=command).grid(row=1, column=col, padx=(0, 6), pady=(6, 0))
+                                               ("Export…", self._export_preset), ("Delete", self._delete_preset))):
+            button = ctk.CTkButton(holder, text=text, width=72, command=command)
+            button.grid(row=1, column=col, padx=(0, 6), pady=(6, 0))
+            self.preset_buttons[text.rstrip("…").lower().replace(" as", "")] = button
         labels = {"epochs": "Epochs", "batch": "Batch size", "imgsz": "Image size (px)", "lr0": "Learning rate",
                   "patience": "Early-stop patience", "workers": "Data workers", "seed": "Seed"}
         self.numbers: dict[str, ctk.CTkEntry] = {}
         row = 1
         for name in NUMBER_FIELDS:
             widget = self._field(body, row, name, labels[name], lambda m: entry(m, width=110)).widget
-            widget.bind("<KeyRelease>", lambda _e: self.changed())
+            widget.bind("<KeyRelease>", lambda _e, name=name: self._number_typed(name))
             self.numbers[name] = widget
             row += 1
         self.optimizer = self._field(body, row, "optimizer", "Optimizer", lambda m: ctk.CTkOptionMenu(
-            m, values=list(OPTIMIZERS), width=110, command=lambda _v: self.changed())).widget
+            m, values=list(OPTIMIZERS), width=110, command=lambda _v: self._chosen("optimizer"))).widget
         self.augment = self._field(body, row + 1, "augment", "Augmentation", lambda m: Choice(
-            m, {a: a.capitalize() for a in AUGMENTS}, command=lambda _v: self.changed())).widget
+            m, {a: a.capitalize() for a in AUGMENTS}, command=lambda _v: self._chosen("augment"))).widget
         self.device = self._field(body, row + 2, "device", "Device", lambda m: ctk.CTkOptionMenu(
             m, values=["auto", "cpu"], width=110, command=lambda _v: self.changed())).widget
         switches = self._field(body, row + 3, "freeze_backbone", "Options",
@@ -201,9 +211,9 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.weights_entry.delete(0, "end")
         if kind != "scratch":
             self.weights_entry.insert(0, config.weights)
-        for name, widget in self.numbers.items():
-            widget.delete(0, "end")
-            widget.insert(0, str(getattr(config, name)))
+        for name in self.numbers:
+            self._write_number(name, getattr(config, name))
+        self.app.workstation.forget_touches()
         self.optimizer.set(config.optimizer)
         self.augment.select(config.augment)
         self.device.set(config.device)
@@ -240,9 +250,16 @@ class ModelPanel(ctk.CTkScrollableFrame):
             self.problems = candidate.problems()
         except TypeError as exc:  # pragma: no cover - every key above is a config field
             self.problems = [("arch", str(exc))]
+        else:
+            unusable = None if self.problems else official_weights_problem(candidate)
+            if unusable:  # marked here, and Start stays off, rather than a run that is "Not started"
+                self.problems = [("weights", unusable.replace(f" (--weights /path/to/{candidate.weights})",
+                                                              " (My .pt file)"))]
         by_field = {}
         for name, message in self.problems:
             by_field.setdefault(name, message)
+        # Ultralytics' optimizer `auto` chooses its own learning rate: said at the field, not only in a log line
+        self.fields["lr0"].hint = LR_AUTO_HINT if values["optimizer"] == "auto" else ""
         for name, field in self.fields.items():
             field.set_error(by_field.get(name) or (by_field.get("size") if name == "family" else None))
         self.config = None if self.problems else TrainingConfig.from_dict(values)
@@ -265,18 +282,35 @@ class ModelPanel(ctk.CTkScrollableFrame):
         """The border type only means something for the border and centering tasks."""
         self.border.configure(state="normal" if self.task.value in ("border", "centering") else "disabled")
 
+    def _write_number(self, name: str, value) -> None:
+        widget = self.numbers[name]
+        widget.delete(0, "end")
+        widget.insert(0, str(value))
+        self._written[name] = str(value)
+
+    def _number_typed(self, name: str) -> None:
+        if self.numbers[name].get().strip() != self._written.get(name):  # not a Tab or an arrow key
+            self.app.workstation.touch(name)
+        self.changed()
+
+    def _chosen(self, name: str) -> None:
+        self.app.workstation.touch(name)
+        self.changed()
+
     def _task_changed(self, task: str) -> None:
+        """The task's profile fills the hyper-parameters the grader has not set by hand, and says so."""
         self._sync_border_state()
-        for name, value in presets.task_defaults(task).items():
+        updates, sentence = self.app.workstation.task_changed(task, self.values())
+        for name, value in updates.items():
             if name in self.numbers:
-                self.numbers[name].delete(0, "end")
-                self.numbers[name].insert(0, str(value))
+                self._write_number(name, value)
             elif name == "augment":
                 self.augment.select(value)
             elif name == "optimizer":
                 self.optimizer.set(value)
         if task == "centering":
             self.border.select("dual")
+        self.task_note.configure(text=sentence)
         self.changed()
 
     def _border_changed(self, _value: str) -> None:
@@ -292,6 +326,9 @@ class ModelPanel(ctk.CTkScrollableFrame):
 
     def _weights_kind_changed(self, kind: str, notify: bool = True) -> None:
         state = "disabled" if kind == "scratch" else "normal"
+        self.weights_entry.configure(state="normal")
+        if kind == "scratch":  # from scratch uses no file: the field shows none
+            self.weights_entry.delete(0, "end")
         self.weights_entry.configure(state=state)
         self.weights_browse.configure(state="normal" if kind == "file" else "disabled")
         if kind == "official" and not self.weights_entry.get().strip():
@@ -329,41 +366,63 @@ class ModelPanel(ctk.CTkScrollableFrame):
         return [p.name for p in presets.list_presets()]
 
     def _apply_preset(self, name: str) -> None:
-        try:
-            values = {**self.values(), **presets.preset_values(name)}
-        except UserError as exc:
-            self.app.show_message(str(exc), "error")
-            return
-        self.set_config(TrainingConfig(**values))
-        self.app.show_message(f"Preset '{name}' applied.", "info")
+        if self.use_preset(name):
+            self.app.show_message(f"Preset '{name}' applied: exactly its values, as `--preset {name}` trains.", "info")
 
-    def use_preset(self, name: str) -> None:
+    def use_preset(self, name: str) -> bool:
         """Train exactly preset `name`, as `cardgrader train --preset NAME` does: the defaults and what the
-        preset sets (architecture, side and border included). Only the device stays the grader's."""
+        preset sets (architecture, side and border included), whatever was chosen before. Only the device
+        stays the grader's."""
         try:
             config = presets.load_preset(name).updated(device=self.device.get())
         except UserError as exc:
-            self.app.show_message(str(exc), "error")
-            return
+            self.app.report_error(exc)
+            return False
         self.set_config(config)
+        self.task_note.configure(text="")
         self.preset.set(name)
+        return True
 
     def _save_preset(self) -> None:
         if self.config is None:
             self.app.show_message("Fix the marked settings before saving them as a preset.", "error")
             return
-        dialog = ctk.CTkInputDialog(text="Name for your preset (letters, digits, - and _):", title="Save preset")
-        name = (dialog.get_input() or "").strip()
+        from cardgrader.gui.dialogs import ask_text
+
+        chosen = self.preset.get()
+        mine = {p.name for p in presets.list_presets() if not p.builtin}
+        name = ask_text(self.winfo_toplevel(), "Save preset", "Name for your preset (letters, digits, - and _):",
+                        initial=chosen if chosen in mine else "", ok="Save")
         if not name:
+            return
+        if name in mine and not self.app.confirm("Replace preset", f"You already have a preset named '{name}'. "
+                                                 "Replace it with these settings?", yes="Replace"):
             return
         try:
             presets.save_preset(name, self.config)
         except UserError as exc:
-            self.app.show_message(str(exc), "error")
+            self.app.report_error(exc)
             return
         self.preset.configure(values=self._preset_names())
         self.preset.set(name)
         self.app.show_message(f"Saved preset '{name}'.", "info")
+
+    def _delete_preset(self) -> None:
+        name = self.preset.get()
+        mine = {p.name for p in presets.list_presets() if not p.builtin}
+        if name not in mine:
+            self.app.show_message("Choose one of your own presets to delete; the built-in ones stay.", "error")
+            return
+        if not self.app.confirm("Delete preset", f"Delete your preset '{name}'? This cannot be undone.", yes="Delete"):
+            return
+        try:
+            presets.delete_preset(name)
+        except UserError as exc:
+            self.app.report_error(exc)
+            return
+        self.preset.configure(values=self._preset_names())
+        self.preset.set("choose…")
+        self.app.show_message(f"Deleted preset '{name}'.", "info")
 
     def _import_preset(self) -> None:
         path = filedialog.askopenfilename(parent=self, title="Import a preset", filetypes=[("YAML", "*.yaml *.yml")])
@@ -372,7 +431,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
         try:
             preset = presets.import_preset(path)
         except UserError as exc:
-            self.app.show_message(str(exc), "error")
+            self.app.report_error(exc)
             return
         self.preset.configure(values=self._preset_names())
         self._apply_preset(preset.name)
@@ -384,7 +443,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
             self.app.show_message("Choose or save a preset first, then export it.", "error")
             return
         path = filedialog.asksaveasfilename(parent=self, title="Export preset", defaultextension=".yaml",
-                                            initialfile=f"{name}.yaml")
+                                            initialfile=f"{name}.yaml", filetypes=[("YAML preset", "*.yaml *.yml")])
         if path:
             presets.export_preset(name, path)
             self.app.show_message(f"Exported '{name}' to {path}.", "info")

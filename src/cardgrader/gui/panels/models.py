@@ -102,7 +102,7 @@ class ModelsPanel(ctk.CTkFrame):
                                   justify="left", font=theme.font(12), text_color=theme.MUTED, wraplength=1000)
         self.facts.grid(row=1, column=0, columnspan=4, sticky="w", pady=(8, 0))
         self.progress = ctk.CTkProgressBar(body, height=8)
-        self.progress.set(0)
+        show_progress(self.progress, 0.0)
         self.progress.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(8, 0))
         self.progress.grid_remove()
         self.cancel_button = ctk.CTkButton(body, text="Cancel", width=80, command=self.cancel_export)
@@ -289,7 +289,7 @@ class ModelsPanel(ctk.CTkFrame):
             elif isinstance(exc, UserError):
                 self.say(str(exc), "error")
             else:
-                self.winfo_toplevel().report_callback_exception(type(exc), exc, exc.__traceback__)
+                self.app.report_error(exc)
 
         self.export_result = None
         self.task = BackgroundTask(self, job, on_done=done, on_error=failed).start()
@@ -413,7 +413,7 @@ class ImportDialog(ctk.CTkToplevel):
         if isinstance(exc, Cancelled):
             return
         if not isinstance(exc, UserError):
-            self.winfo_toplevel().report_callback_exception(type(exc), exc, exc.__traceback__)
+            self.app.report_error(exc)
             exc = UserError(f"The import failed ({type(exc).__name__}); details are in the log.")
         self.message.configure(text=gui_words(str(exc)), text_color=theme.SEVERITY["error"])
 

@@ -11,13 +11,24 @@ from tkinter import filedialog
 import customtkinter as ctk
 from PIL import Image
 
-from cardgrader.errors import Cancelled, UserError
+from cardgrader.errors import Cancelled
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
 from cardgrader.gui.widgets import Choice, Section, show_progress
 
 PREVIEW = 240
 METHODS = {"robust": "Robust (shadows, highlights)", "l2": "Least squares"}
+NO_RESULTS = "Solve a capture to see its albedo, normals, relief and defects."
+# the command line's advice, in the window's words
+CLI_ADVICE = (("give the light directions with --lights FILE.",
+               "put a lights.json with the light directions beside the photos (README, Photometric stereo, shows "
+               "its format), or choose the folder that has one."),)
+
+
+def for_the_window(message: str) -> str:
+    for cli, gui in CLI_ADVICE:
+        message = message.replace(cli, gui)
+    return message
 NO_MODEL = "(no model to check yet)"
 
 
@@ -86,7 +97,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.solve_button = ctk.CTkButton(body, text="Solve", width=100, command=self.solve, state="disabled")
         self.solve_button.grid(row=1, column=3, padx=8)
         self.progress = ctk.CTkProgressBar(body)
-        self.progress.set(0)
+        show_progress(self.progress, 0.0)
         self.progress.grid(row=2, column=0, columnspan=3, sticky="ew")
         self.cancel_button = ctk.CTkButton(body, text="Cancel", width=80, command=self.cancel, state="disabled")
         self.cancel_button.grid(row=2, column=3, padx=8)
@@ -97,7 +108,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         results.grid(row=3, column=0, sticky="ew", padx=6, pady=6)
         self.pictures = ctk.CTkFrame(results.body, fg_color="transparent")
         self.pictures.grid(row=0, column=0, columnspan=2, sticky="w")
-        self.summary = ctk.CTkLabel(results.body, text="Solve a capture to see its albedo, normals, relief and defects.",
+        self.summary = ctk.CTkLabel(results.body, text=NO_RESULTS,
                                     anchor="w", justify="left", wraplength=1000, font=theme.font(13))
         self.summary.grid(row=1, column=0, sticky="w", pady=(8, 4))
         self.save_button = ctk.CTkButton(results.body, text="Save outputs…", width=130, command=self.save, state="disabled")
@@ -132,10 +143,36 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self._run(lambda report, cancel: ensure_sample_capture(), self.set_folder, "Rendering a sample capture…")
 
     def set_folder(self, folder: Path) -> None:
+        """A new capture: the last one's results go, and the folder is checked at once (no pixel read)."""
+        from cardgrader.errors import DataError
+        from cardgrader.photometric.capture import capture_plan
+
+        self.cancel()
+        self._clear_results()
         self.folder = Path(folder)
         self.folder_label.configure(text=str(self.folder))
-        self.solve_button.configure(state="normal")
+        try:
+            _lights, names = capture_plan(self.folder)
+        except DataError as exc:
+            self.folder = None
+            self.solve_button.configure(state="disabled")
+            self.progress_text.configure(text=for_the_window(str(exc)), text_color=theme.SEVERITY["error"])
+        else:
+            self.solve_button.configure(state="normal")
+            self.progress_text.configure(text=f"{len(names)} lit photos and their lights: press Solve.",
+                                         text_color=theme.MUTED)
         self.refresh_models()
+
+    def _clear_results(self) -> None:
+        for child in self.pictures.winfo_children():
+            child.destroy()
+        self._images = []
+        self.analysis = None
+        self.summary.configure(text=NO_RESULTS)
+        self.save_button.configure(state="disabled")
+        self.validation_text.configure(text="")
+        self.overlay.configure(image=None)
+        show_progress(self.progress, 0.0)
 
     def refresh_models(self) -> None:
         """Finished runs of a kind photometric stereo can check (surface, border, corners, edges)."""
@@ -187,7 +224,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
 
     def _run(self, job, on_done, text: str) -> None:
         self.cancel()
-        self.progress.set(0)
+        show_progress(self.progress, 0.0)
         self.progress_text.configure(text=text)
         self._busy(True)
         self._generation = getattr(self, "_generation", 0) + 1
@@ -200,17 +237,17 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
             self.task = None
             self._busy(False)
             show_progress(self.progress, 1.0)
-            self.progress_text.configure(text="Done.")
-            on_done(value)
+            self.progress_text.configure(text="Done.", text_color=theme.MUTED)
+            on_done(value)  # may say more (set_folder says what the folder holds)
 
         def failed(exc: BaseException, _trace: str) -> None:
             self.task = None
             self._busy(False)
             show_progress(self.progress, 0.0)
-            if isinstance(exc, UserError):
-                self.progress_text.configure(text=str(exc), text_color=theme.MUTED if isinstance(exc, Cancelled) else theme.SEVERITY["error"])
+            if isinstance(exc, Cancelled):
+                self.progress_text.configure(text=str(exc), text_color=theme.MUTED)
             else:
-                self.app._callback_failed(type(exc), exc, exc.__traceback__)
+                self.progress_text.configure(text=self.app.report_error(exc), text_color=theme.SEVERITY["error"])
 
         def progress(fraction, message) -> None:
             show_progress(self.progress, fraction)
@@ -268,7 +305,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         summary = analysis.defects.summary()
         kinds = ", ".join(f"{k} {v}" for k, v in summary["counts"].items() if v) or "none"
         self.summary.configure(text=(
-            f"{len(capture.names)} lights · {analysis.result.method} · surface integrity {summary['integrity']:.0f}/100 · "
+            f"{len(capture.names)} lights · {METHODS.get(analysis.result.method, analysis.result.method)} · surface integrity {summary['integrity']:.0f}/100 · "
             f"{len(summary['regions'])} defect region{'' if len(summary['regions']) == 1 else 's'} ({kinds}) · "
             f"solved in {sum(analysis.seconds.values()):.1f} s"))
         self.save_button.configure(state="normal")

@@ -101,7 +101,7 @@ class PredictPanel(ctk.CTkFrame):
                                            fg_color=("gray70", "gray30"), hover_color=("gray60", "gray25"))
         self.cancel_button.grid(row=0, column=4, padx=(8, 0), pady=(12, 4))
         self.progress = ctk.CTkProgressBar(bar, height=8)
-        self.progress.set(0)
+        show_progress(self.progress, 0.0)
         self.progress.grid(row=1, column=0, columnspan=6, sticky="ew", padx=14, pady=(6, 0))
         self.status = ctk.CTkLabel(bar, text="Choose a model, then drop photos.", text_color=theme.MUTED, anchor="w",
                                    font=theme.font(12), justify="left", wraplength=1000)
@@ -284,7 +284,7 @@ class PredictPanel(ctk.CTkFrame):
             if isinstance(exc, UserError):
                 self._summarise(note, error=str(exc))
             else:
-                self.winfo_toplevel().report_callback_exception(type(exc), exc, exc.__traceback__)
+                self.app.report_error(exc)
 
         self.predictions_run += 1
         task = BackgroundTask(self, job, on_done=current(finished), on_error=current(failed),

@@ -135,7 +135,7 @@ class QueuePanel(ctk.CTkFrame):
         try:
             action()
         except UserError as exc:
-            self.app.show_message(str(exc), "error")
+            self.app.report_error(exc)
         self.refresh()
 
     def move(self, step: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,12 +24,29 @@ COLUMNS = (("name", "Name", 210), ("task", "Task", 70), ("arch", "Architecture",
            ("duration", "Duration", 80), ("date", "Started", 110))
 
 
-def open_folder(path: str) -> None:
+def folder_opener() -> list[str] | None:
+    """The command that shows a folder in the file manager here (None on Windows, which has os.startfile;
+    [] where none is installed, as on a server or in a bare container without xdg-open)."""
     if sys.platform.startswith("win"):
-        os.startfile(path)  # noqa: S606 - opening the user's own run folder
-    else:
-        subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", path],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return None
+    name = "open" if sys.platform == "darwin" else "xdg-open"
+    found = shutil.which(name)
+    return [found] if found else []
+
+
+def open_folder(path: str) -> bool:
+    """Show `path` in the file manager; False when there is none to start (the caller says where it is)."""
+    opener = folder_opener()
+    try:
+        if opener is None:
+            os.startfile(path)  # noqa: S606 - opening the user's own run folder
+        elif not opener:
+            return False
+        else:
+            subprocess.Popen([*opener, path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return False
+    return True
 
 
 class RunsPanel(ctk.CTkFrame):
@@ -136,14 +154,16 @@ class RunsPanel(ctk.CTkFrame):
     def rename(self) -> None:
         [record] = self.selected()
         store = self.app.bridge.store
-        dialog = ctk.CTkInputDialog(title="Rename run", text=f"New name for '{record.name}':")
-        name = (dialog.get_input() or "").strip()
-        if not name:
+        from cardgrader.gui.dialogs import ask_text
+
+        name = ask_text(self.winfo_toplevel(), "Rename run", f"New name for '{record.name}':", initial=record.name,
+                        ok="Rename")
+        if not name or name == record.name:
             return
         try:
             store.rename(record.id, name)
         except UserError as exc:
-            self.app.show_message(str(exc), "error")
+            self.app.report_error(exc)
             return
         self.refresh()
 
@@ -159,7 +179,11 @@ class RunsPanel(ctk.CTkFrame):
 
     def open(self) -> None:
         [record] = self.selected()
-        open_folder(record.folder)
+        if not open_folder(record.folder):
+            self.clipboard_clear()
+            self.clipboard_append(str(record.folder))
+            self.app.show_message(f"No file manager could be started here; the run's folder is {record.folder} "
+                                  "(its path is copied to the clipboard).", "warning")
 
     def delete(self) -> None:
         chosen = self.selected()
@@ -170,7 +194,7 @@ class RunsPanel(ctk.CTkFrame):
             try:
                 self.app.bridge.store.delete(record.id)
             except UserError as exc:
-                self.app.show_message(str(exc), "error")
+                self.app.report_error(exc)
         self.refresh()
 
     def show_selected(self) -> None:

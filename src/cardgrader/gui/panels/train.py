@@ -11,6 +11,7 @@ import customtkinter as ctk
 import psutil
 
 from cardgrader.gui import theme
+from cardgrader.gui.widgets import show_progress
 from cardgrader.training import events
 from cardgrader.training.progress import RunProgress, fmt
 
@@ -27,8 +28,8 @@ class TrainPanel(ctk.CTkFrame):
         self.run_id: str | None = None
         self.awaiting_run = False
         self.progress = RunProgress()
-        self.log_lines: list[tuple[str, str]] = []  # (level, text)
-        self._pending_log: list[tuple[str, str]] = []
+        self.log_lines: list[tuple[str, float, str]] = []  # (level, when written, text): the followed run's log
+        self._pending_log: list[tuple[str, float, str]] = []
         self.grid_columnconfigure(0, weight=1)
         self.grid_rowconfigure(3, weight=3)
         self.grid_rowconfigure(4, weight=2)
@@ -69,7 +70,7 @@ class TrainPanel(ctk.CTkFrame):
         self.readings = ctk.CTkLabel(bar, text="", anchor="e", text_color=theme.MUTED, font=theme.font(12))
         self.readings.grid(row=0, column=1, sticky="e", padx=14, pady=(10, 2))
         self.bar = ctk.CTkProgressBar(bar, mode="determinate", height=14)
-        self.bar.set(0)
+        show_progress(self.bar, 0.0)
         self.bar.grid(row=1, column=0, columnspan=2, sticky="ew", padx=14, pady=(2, 4))
         self.detail = ctk.CTkLabel(bar, text="", anchor="w", text_color=theme.MUTED, font=theme.font(12))
         self.detail.grid(row=2, column=0, columnspan=2, sticky="ew", padx=14, pady=(0, 10))
@@ -126,7 +127,7 @@ class TrainPanel(ctk.CTkFrame):
         self.run_id = None
         self.awaiting_run = True  # the next run_started is ours, even if it comes before begin()
         self.progress = RunProgress()
-        self.bar.set(0)
+        show_progress(self.bar, 0.0)
         self.detail.configure(text="")
         self.status.configure(text="Starting…", text_color=theme.pick(theme.ACCENT))
         self.start_button.configure(state="disabled")
@@ -145,6 +146,11 @@ class TrainPanel(ctk.CTkFrame):
             return  # already following it: its run_started arrived first
         self.run_id = run_id
         self.progress = RunProgress()
+        self._clear_log()  # each run has its own log: the lines of its events so far, with their own times
+        for event in history or ():
+            if event.get("type") == events.LOG:
+                self._pending_log.append(self._log_entry(event))
+        self._flush_log()
         charts = self.ensure_charts()
         if history:
             charts.load_history(history)
@@ -154,6 +160,27 @@ class TrainPanel(ctk.CTkFrame):
         self.resume_button.configure(state="disabled")
         self.start_button.configure(state="disabled")
         self.status.configure(text="Starting…", text_color=theme.pick(theme.ACCENT))
+
+    def show_resumable(self, record) -> None:
+        """After a restart: the latest run that can be resumed, with Resume (and its log so far)."""
+        if self.run_id is not None:
+            return
+        self.run_id = record.id
+        self.progress = RunProgress()
+        self._clear_log()
+        history = self.app.bridge.store.events(record.id)
+        for event in history:
+            self.progress.update(event)
+            if event.get("type") == events.LOG:
+                self._pending_log.append(self._log_entry(event))
+        self._flush_log()
+        self.ensure_charts().load_history(history)
+        how = {"cancelled": "was stopped", "failed": "failed", "interrupted": "was interrupted (the app closed)"}
+        self.status.configure(text=f"Last run '{record.name}' {how.get(record.status, record.status)} after "
+                                   f"{record.epochs_done} of {record.epochs} epochs; Resume continues it",
+                              text_color=theme.pick(theme.SEVERITY["warning"]))
+        self.resume_button.configure(state="normal")
+        self.stop_button.configure(state="disabled")
 
     def stop(self) -> None:
         if self.run_id:
@@ -179,7 +206,7 @@ class TrainPanel(ctk.CTkFrame):
         kind = event["type"]
         self.progress.update(event)
         if kind == events.LOG:
-            self._pending_log.append((event.get("level", "info"), event.get("message", "")))
+            self._pending_log.append(self._log_entry(event))
             if not self.progress.batches and self.progress.status is None:  # before training: the dataset's steps
                 self.detail.configure(text=event.get("message", "")[:160])
         elif kind in (events.BATCH, events.EPOCH, events.RUN_STARTED):
@@ -193,7 +220,7 @@ class TrainPanel(ctk.CTkFrame):
 
     def _show_progress(self) -> None:
         p = self.progress
-        self.bar.set(p.fraction)
+        show_progress(self.bar, p.fraction)
         if p.status is None:
             self.status.configure(text=p.text(), text_color=theme.pick(theme.ACCENT))
             losses = "  ".join(f"{k.replace('_loss', '')} {fmt(v)}" for k, v in p.losses.items())
@@ -218,8 +245,18 @@ class TrainPanel(ctk.CTkFrame):
 
     # ---- log -----------------------------------------------------------------------------------------
     def add_log(self, level: str, message: str) -> None:
-        self._pending_log.append((level, message))
+        self._pending_log.append((level, time.time(), message))
         self.after_idle(self._flush_log)
+
+    @staticmethod
+    def _log_entry(event: dict) -> tuple[str, float, str]:
+        return event.get("level", "info"), float(event.get("time") or time.time()), event.get("message", "")
+
+    def _clear_log(self) -> None:
+        self.log_lines, self._pending_log = [], []
+        self.log.configure(state="normal")
+        self.log.delete("1.0", "end")
+        self.log.configure(state="disabled")
 
     def _passes(self, level: str, text: str) -> bool:
         needle = self.search.get().strip().lower()
@@ -233,15 +270,17 @@ class TrainPanel(ctk.CTkFrame):
         overflow = len(self.log_lines) - MAX_LOG_LINES
         if overflow > 0:
             del self.log_lines[:overflow]
-        shown = [(lv, t) for lv, t in pending if self._passes(lv, t)]
+        shown = [line for line in pending if self._passes(line[0], line[2])]
         if shown:
             self._insert(shown)
 
-    def _insert(self, lines: list[tuple[str, str]]) -> None:
+    def _insert(self, lines: list[tuple[str, float, str]]) -> None:
         self.log.configure(state="normal")
-        for level, text in lines:
-            stamp = time.strftime("%H:%M:%S")
-            self.log.insert("end", f"{stamp}  {text}\n", level if level in ("warning", "error") else ())
+        for level, when, text in lines:
+            stamp = time.strftime("%H:%M:%S", time.localtime(when))  # the time the line was written, kept
+            tag = level if level in ("warning", "error") else ()
+            for part in text.splitlines() or [""]:  # a multi-line message: every line carries its time
+                self.log.insert("end", f"{stamp}  {part}\n", tag)
         if float(self.log.index("end")) > MAX_LOG_LINES + 200:
             self.log.delete("1.0", f"{float(self.log.index('end')) - MAX_LOG_LINES:.0f}.0")
         self.log.configure(state="disabled")
@@ -251,7 +290,7 @@ class TrainPanel(ctk.CTkFrame):
         self.log.configure(state="normal")
         self.log.delete("1.0", "end")
         self.log.configure(state="disabled")
-        self._insert([(lv, t) for lv, t in self.log_lines if self._passes(lv, t)])
+        self._insert([line for line in self.log_lines if self._passes(line[0], line[2])])
 
     def visible_log(self) -> str:
         return self.log.get("1.0", "end")
