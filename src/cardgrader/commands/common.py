@@ -81,22 +81,8 @@ def follow_run(engine, subscription: queue.Queue, run_id: str, as_json: bool) ->
                 display.line("Stopping… (the run stays resumable)")
 
     previous = signal.signal(signal.SIGINT, on_interrupt) if threading.current_thread() is threading.main_thread() else None
-    final = None
     try:
-        while final is None:
-            try:
-                event = subscription.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if event.get("run") != run_id:
-                continue
-            if as_json:
-                print_json(event)
-            else:
-                display.show(event)
-            if event["type"] in events.TERMINAL:
-                final = event
-        engine.wait(run_id, timeout=30)
+        final = engine.follow(subscription, run_id, print_json if as_json else display.show)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -213,6 +213,27 @@ class Engine:
         self._loop.call_soon_threadsafe(self._request_cancel, run)
         return True
 
+    def follow(self, subscription: queue.Queue, run_id: str, on_event: Callable[[dict], None] | None = None,
+               stop: threading.Event | None = None) -> dict:
+        """Hand `on_event` each event of run `run_id` from `subscription` until the run ends, cancelling it
+        once `stop` is set; returns the terminal event, after the run has wound down."""
+        cancelling = False
+        while True:
+            if stop is not None and stop.is_set() and not cancelling:
+                cancelling = True
+                self.cancel(run_id)
+            try:
+                event = subscription.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if event.get("run") != run_id:
+                continue
+            if on_event is not None:
+                on_event(event)
+            if event["type"] in events.TERMINAL:
+                self.wait(run_id, timeout=30)
+                return event
+
     def wait(self, run_id: str, timeout: float | None = None) -> str | None:
         """Block until the run ends; returns its final status (None on timeout)."""
         run = self._runs.get(run_id)

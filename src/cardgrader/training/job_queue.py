@@ -192,15 +192,18 @@ class JobQueue:
 
 
 def run_queue(engine, job_queue: JobQueue | None = None, on_event: Callable[[dict], None] | None = None,
-              stop: threading.Event | None = None, who: str = "cardgrader queue run") -> dict[str, int]:
+              stop: threading.Event | None = None, who: str = "cardgrader queue run",
+              lock: QueueRunnerLock | None = None) -> dict[str, int]:
     """Train every job in order until the queue is empty, paused or `stop` is set; returns counts by status.
 
     `on_event` sees the engine's events of each job's run and `job_started` / `job_ended` events of its own.
+    `lock`: the runner lock, already held by the caller (it is released here at the end); else taken here.
     """
     job_queue = job_queue or JobQueue()
     stop = stop or threading.Event()
-    lock = QueueRunnerLock()
-    lock.acquire(who=who)
+    if lock is None:
+        lock = QueueRunnerLock()
+        lock.acquire(who=who)
     counts = {status: 0 for status in ("finished", "failed", "cancelled")}
     subscription = engine.subscribe()
     try:
@@ -221,7 +224,8 @@ def run_queue(engine, job_queue: JobQueue | None = None, on_event: Callable[[dic
                 status, error = "finished", None
             else:
                 job_queue.update(job.id, run=run_id)
-                status, error = _follow(engine, subscription, run_id, on_event, stop)
+                final = engine.follow(subscription, run_id, on_event, stop)
+                status, error = final["type"], final.get("error")
             if stop.is_set() and status == events.CANCELLED:
                 job_queue.update(job.id, status="queued")  # the runner was stopped: the job resumes next time
                 _emit(on_event, "job_ended", job, status="queued", run=run_id)
@@ -248,27 +252,6 @@ def _start_or_resume(engine, job: Job) -> str | None:
     return engine.start(job.run_request)
 
 
-def _follow(engine, subscription, run_id: str, on_event, stop: threading.Event) -> tuple[str, str | None]:
-    import queue as stdlib_queue
-
-    cancelling = False
-    while True:
-        if stop.is_set() and not cancelling:
-            cancelling = True
-            engine.cancel(run_id)
-        try:
-            event = subscription.get(timeout=0.2)
-        except stdlib_queue.Empty:
-            continue
-        if event.get("run") != run_id:
-            continue
-        if on_event:
-            on_event(event)
-        if event["type"] in events.TERMINAL:
-            engine.wait(run_id, timeout=30)
-            return event["type"], event.get("error")
-
-
 def _emit(on_event, kind: str, job: Job, **extra) -> None:
     if on_event:
         on_event({"type": kind, "job": job.id, "name": job.name, "time": time.time(), **extra})
@@ -287,14 +270,13 @@ class QueueRunner:
     def start(self) -> None:
         """Take the runner lock here (a refusal raises BusyError in the caller), then work on a thread."""
         lock = QueueRunnerLock()
-        lock.acquire(who=self.who)  # fail fast with the holder's sentence; released at once for run_queue
-        lock.release()
-        self._thread = threading.Thread(target=self._work, name="cardgrader-queue", daemon=True)
+        lock.acquire(who=self.who)  # fail fast with the holder's sentence; run_queue keeps it and releases it
+        self._thread = threading.Thread(target=self._work, args=(lock,), name="cardgrader-queue", daemon=True)
         self._thread.start()
 
-    def _work(self) -> None:
+    def _work(self, lock: QueueRunnerLock) -> None:
         try:
-            self.counts = run_queue(self.engine, self.job_queue, stop=self.stop_event, who=self.who)
+            self.counts = run_queue(self.engine, self.job_queue, stop=self.stop_event, who=self.who, lock=lock)
         except BaseException as exc:  # noqa: BLE001 - shown by the window
             self.error = exc
 
