@@ -21,7 +21,7 @@ def test_log_lines_keep_their_time_and_each_run_has_its_own_log(app):
     history = [_log("run-a", earlier, "info", "Preparing the dataset"),
                _log("run-a", earlier + 1, "warning", "Few images\nthe second line of the warning"),
                _log("run-a", earlier + 2, "error", "It failed")]
-    saved = train.run_id
+    saved = train.run_id, train.progress  # the panel's state, put back after (other tests follow real runs)
     try:
         train.begin("run-a", history=history)
         pump(app, 0.2)
@@ -42,7 +42,7 @@ def test_log_lines_keep_their_time_and_each_run_has_its_own_log(app):
         pump(app, 0.1)
         assert "It failed" not in train.visible_log() and "Run b's first line" in train.visible_log()
     finally:
-        train.run_id = saved
+        train.run_id, train.progress = saved
         train._clear_log()
         train.stop_button.configure(state="disabled")
         app.refresh_start_state()

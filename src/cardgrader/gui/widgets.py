@@ -107,3 +107,46 @@ def panel_header(master, title: str, subtitle: str, pady: tuple[int, int] = (4, 
     ctk.CTkLabel(header, text=title, font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
     ctk.CTkLabel(header, text=subtitle, text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
     return header
+
+
+DANGER = {"fg_color": ("#b42318", "#c0392b"), "hover_color": ("#912018", "#992d22")}  # a button that deletes
+
+
+def button_row(master, row: int, specs, width: int = 104, widths: dict[str, int] | None = None,
+               danger: tuple[str, ...] = ()) -> dict[str, ctk.CTkButton]:
+    """A panel's row of buttons at grid `row` of `master`: specs are (name, text, command); returns them by
+    name. Buttons named in `danger` are red."""
+    frame = ctk.CTkFrame(master, fg_color="transparent")
+    frame.grid(row=row, column=0, sticky="ew", padx=6)
+    buttons = {}
+    for col, (name, text, command) in enumerate(specs):
+        button = ctk.CTkButton(frame, text=text, width=(widths or {}).get(name, width), command=command,
+                               **(DANGER if name in danger else {}))
+        button.grid(row=0, column=col, padx=(0, 8), pady=4)
+        buttons[name] = button
+    return buttons
+
+
+def table(master, row: int, columns, selectmode: str = "browse", stretch: tuple[str, ...] = ("name",),
+          centred: tuple[str, ...] = (), scrollbar: bool = True, keep_widths: bool = False):
+    """A panel's table on a card at grid `row` of `master`: columns are (key, title, width); returns the
+    ttk.Treeview and its card frame. `keep_widths`: no column shrinks below its width."""
+    from tkinter import ttk
+
+    frame = ctk.CTkFrame(master, fg_color=theme.CARD, corner_radius=10)
+    frame.grid(row=row, column=0, sticky="nsew", padx=6, pady=6)
+    frame.grid_columnconfigure(0, weight=1)
+    frame.grid_rowconfigure(0, weight=1)
+    theme.style_treeview(master)
+    tree = ttk.Treeview(frame, columns=[key for key, _t, _w in columns], show="headings", style="Runs.Treeview",
+                        selectmode=selectmode)
+    for key, title, width in columns:
+        anchor = "center" if key in centred else "w"
+        tree.heading(key, text=title, anchor=anchor)
+        tree.column(key, width=width, minwidth=width if keep_widths else 20, anchor=anchor, stretch=key in stretch)
+    tree.grid(row=0, column=0, sticky="nsew", padx=8, pady=8)
+    if scrollbar:
+        scroll = ctk.CTkScrollbar(frame, command=tree.yview)
+        scroll.grid(row=0, column=1, sticky="ns", pady=8)
+        tree.configure(yscrollcommand=scroll.set)
+    return tree, frame

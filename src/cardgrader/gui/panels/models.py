@@ -7,14 +7,14 @@ and exporting load torch, so they run in a child process (`offload.run_in_proces
 from __future__ import annotations
 
 from pathlib import Path
-from tkinter import filedialog, ttk
+from tkinter import filedialog
 
 import customtkinter as ctk
 
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Section, show_progress, panel_header
+from cardgrader.gui.widgets import Section, button_row, panel_header, show_progress, table
 from cardgrader.training.progress import fmt
 from cardgrader.vocabulary import ARCH_LABELS, SIDES, TASK_LABELS, TASKS
 
@@ -51,36 +51,15 @@ class ModelsPanel(ctk.CTkFrame):
         panel_header(self, "Models", "Every finished run and imported .pt, by line (task / side / architecture). The active "
                                      "model of a line is the one grading and checks use. Drop a .pt here to import it.")
 
-        buttons = ctk.CTkFrame(self, fg_color="transparent")
-        buttons.grid(row=1, column=0, sticky="ew", padx=6)
-        self.buttons = {}
-        for col, (name, text, command) in enumerate((
+        self.buttons = button_row(self, 1, (
             ("refresh", "Refresh", self.refresh), ("activate", "Activate", self.activate),
             ("predict", "Predict…", self.predict), ("import", "Import .pt…", self.browse_import),
             ("export", "Export ONNX", self.export), ("delete", "Delete…", self.delete),
-        )):
-            button = ctk.CTkButton(buttons, text=text, width=110, command=command)
-            button.grid(row=0, column=col, padx=(0, 8), pady=4)
-            self.buttons[name] = button
-        self.buttons["delete"].configure(fg_color=("#b42318", "#c0392b"), hover_color=("#912018", "#992d22"))
-
-        table_frame = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10)
-        table_frame.grid(row=2, column=0, sticky="nsew", padx=6, pady=6)
-        table_frame.grid_columnconfigure(0, weight=1)
-        table_frame.grid_rowconfigure(0, weight=1)
+        ), width=110, danger=("delete",))
+        self.table, table_frame = table(self, 2, COLUMNS, stretch=("name", "classes"), centred=("active",),
+                                        keep_widths=True)
         self.table_frame = table_frame
-        theme.style_treeview(self)
-        self.table = ttk.Treeview(table_frame, columns=[c for c, _, _ in COLUMNS], show="headings",
-                                  style="Runs.Treeview", selectmode="browse")
-        for key, title, width in COLUMNS:
-            self.table.heading(key, text=title, anchor="center" if key == "active" else "w")
-            self.table.column(key, width=width, minwidth=width, anchor="center" if key == "active" else "w",
-                              stretch=key in ("name", "classes"))
         self.table.tag_configure("active", font=("TkDefaultFont", 10, "bold"))
-        self.table.grid(row=0, column=0, sticky="nsew", padx=8, pady=8)
-        scroll = ctk.CTkScrollbar(table_frame, command=self.table.yview)
-        scroll.grid(row=0, column=1, sticky="ns", pady=8)
-        self.table.configure(yscrollcommand=scroll.set)
         self.table.bind("<<TreeviewSelect>>", lambda _e: self._selection_changed())
         self.table.bind("<Double-1>", lambda _e: self.predict())
         self.empty_hint = ctk.CTkLabel(table_frame, text="No models yet. A finished training run adds one; "

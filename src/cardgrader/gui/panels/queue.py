@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import time
-from tkinter import ttk
 
 import customtkinter as ctk
 
 from cardgrader.errors import UserError
 from cardgrader.gui import theme
-from cardgrader.gui.widgets import panel_header
+from cardgrader.gui.widgets import button_row, panel_header, table
 from cardgrader.vocabulary import ARCH_LABELS, TASK_LABELS
 
 COLUMNS = (("position", "#", 36), ("name", "Name", 220), ("task", "Task", 90), ("arch", "Architecture", 110),
@@ -28,32 +27,16 @@ class QueuePanel(ctk.CTkFrame):
         panel_header(self, "Queue", "Trainings that run one after another, in this order — leave them overnight. "
                                     "The same queue as `cardgrader queue`.")
 
-        buttons = ctk.CTkFrame(self, fg_color="transparent")
-        buttons.grid(row=1, column=0, sticky="ew", padx=6)
-        self.buttons = {}
-        for col, (name, text, command) in enumerate((
+        self.buttons = button_row(self, 1, (
             ("add", "Add current setup", self.app.enqueue), ("run", "Run queue", self.toggle_run),
             ("pause", "Pause", self.toggle_pause), ("up", "Move up", lambda: self.move(-1)),
             ("down", "Move down", lambda: self.move(1)), ("remove", "Remove", self.remove),
             ("clear", "Clear finished", self.clear_done),
-        )):
-            button = ctk.CTkButton(buttons, text=text, width=120 if name in ("add", "clear") else 96, command=command)
-            button.grid(row=0, column=col, padx=(0, 8), pady=4)
-            self.buttons[name] = button
+        ), width=96, widths={"add": 120, "clear": 120})
         self.status = ctk.CTkLabel(self, text="", anchor="w", font=theme.font(13), justify="left")
         self.status.grid(row=2, column=0, sticky="ew", padx=10, pady=(2, 4))
 
-        table_frame = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10)
-        table_frame.grid(row=3, column=0, sticky="nsew", padx=6, pady=6)
-        table_frame.grid_columnconfigure(0, weight=1)
-        table_frame.grid_rowconfigure(0, weight=1)
-        theme.style_treeview(self)
-        self.table = ttk.Treeview(table_frame, columns=[c for c, _, _ in COLUMNS], show="headings",
-                                  style="Runs.Treeview", selectmode="browse")
-        for key, title, width in COLUMNS:
-            self.table.heading(key, text=title)
-            self.table.column(key, width=width, anchor="w", stretch=key in ("name", "note"))
-        self.table.grid(row=0, column=0, sticky="nsew", padx=8, pady=8)
+        self.table, _frame = table(self, 3, COLUMNS, stretch=("name", "note"))
         self.table.bind("<<TreeviewSelect>>", lambda _e: self._show_state())
         self.refresh()
         self.after(POLL_MS, self._poll)

@@ -7,13 +7,12 @@ import shutil
 import subprocess
 import sys
 import time
-from tkinter import ttk
 
 import customtkinter as ctk
 
 from cardgrader.errors import UserError
 from cardgrader.gui import theme
-from cardgrader.gui.widgets import panel_header
+from cardgrader.gui.widgets import button_row, panel_header, table
 from cardgrader.training import events
 from cardgrader.training.progress import fmt, format_duration
 from cardgrader.training.store import RESUMABLE
@@ -61,34 +60,13 @@ class RunsPanel(ctk.CTkFrame):
         header = panel_header(self, "Runs", "Every training run on this computer. Select two or more to compare them.")
         header.grid_columnconfigure(0, weight=1)
 
-        buttons = ctk.CTkFrame(self, fg_color="transparent")
-        buttons.grid(row=1, column=0, sticky="ew", padx=6)
-        self.buttons = {}
-        for col, (name, text, command) in enumerate((
+        self.buttons = button_row(self, 1, (
             ("refresh", "Refresh", self.refresh), ("rename", "Rename…", self.rename),
             ("compare", "Compare", self.compare), ("resume", "Resume", self.resume),
             ("open", "Open folder", self.open), ("validate", "Check with PS…", self.validate),
             ("delete", "Delete…", self.delete),
-        )):
-            button = ctk.CTkButton(buttons, text=text, width=104, command=command)
-            button.grid(row=0, column=col, padx=(0, 8), pady=4)
-            self.buttons[name] = button
-        self.buttons["delete"].configure(fg_color=("#b42318", "#c0392b"), hover_color=("#912018", "#992d22"))
-
-        table_frame = ctk.CTkFrame(self, fg_color=theme.CARD, corner_radius=10)
-        table_frame.grid(row=2, column=0, sticky="nsew", padx=6, pady=6)
-        table_frame.grid_columnconfigure(0, weight=1)
-        table_frame.grid_rowconfigure(0, weight=1)
-        theme.style_treeview(self)
-        self.table = ttk.Treeview(table_frame, columns=[c for c, _, _ in COLUMNS], show="headings",
-                                  style="Runs.Treeview", selectmode="extended")
-        for key, title, width in COLUMNS:
-            self.table.heading(key, text=title)
-            self.table.column(key, width=width, anchor="w", stretch=key == "name")
-        self.table.grid(row=0, column=0, sticky="nsew", padx=8, pady=8)
-        scroll = ctk.CTkScrollbar(table_frame, command=self.table.yview)
-        scroll.grid(row=0, column=1, sticky="ns", pady=8)
-        self.table.configure(yscrollcommand=scroll.set)
+        ), danger=("delete",))
+        self.table, _frame = table(self, 2, COLUMNS, selectmode="extended")
         self.table.bind("<<TreeviewSelect>>", lambda _e: self._selection_changed())
         self.table.bind("<Double-1>", lambda _e: self.show_selected())
 
