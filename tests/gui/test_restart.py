@@ -32,7 +32,8 @@ while time.time() < deadline and (w.data_panel.report is None or w.data_panel.ta
 w.update()
 print(json.dumps({"sources": w.data_panel.paths, "images": w.data_panel.report.counts["images"],
                   "message": w.last_message[0], "status": w.train_panel.status.cget("text"),
-                  "resume": w.train_panel.resume_button.cget("state"), "followed": w.train_panel.run_id == record.id}))
+                  "resume": w.train_panel.resume_button.cget("state"), "followed": w.train_panel.run_id == record.id,
+                  "start": w.train_panel.start_button.cget("state")}))
 w.bridge.shutdown(); w.destroy()
 """
 
@@ -53,3 +54,4 @@ def test_a_restart_restores_the_sources_and_shows_the_resumable_run(tmp_path):
     assert str(tmp_path / "moved away") in state["message"]
     assert state["status"] == "Last run 'overnight border' was stopped after 2 of 3 epochs; Resume continues it"
     assert state["resume"] == "normal" and state["followed"]
+    assert state["start"] == "normal"  # the sources are ready: a new run can start as well

@@ -174,6 +174,8 @@ class TrainPanel(ctk.CTkFrame):
             if event.get("type") == events.LOG:
                 self._pending_log.append(self._log_entry(event))
         self._flush_log()
+        if self.progress.status is None:  # an interrupted run has no terminal event: it is not running either
+            self.progress.status = record.status
         self.ensure_charts().load_history(history)
         how = {"cancelled": "was stopped", "failed": "failed", "interrupted": "was interrupted (the app closed)"}
         self.status.configure(text=f"Last run '{record.name}' {how.get(record.status, record.status)} after "
