@@ -50,6 +50,33 @@ class _Sender:
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
+TABLE_HEADER = re.compile(r"^Epoch\s+GPU_mem\s+\w+_loss")  # the header of Ultralytics' console progress bars
+VAL_ROW = re.compile(r"^(?P<name>\S+)\s+(?P<images>\d+)\s+(?P<labels>\d+)(?P<values>(?:\s+[-+\d.eE]+)+)$")
+VAL_NAMES = ("P", "R", "mAP50", "mAP50-95")
+
+
+def readable_log_line(message: str) -> str | None:
+    """An Ultralytics log line as the Train panel's log should show it, or None to leave it out.
+
+    The console's table header is left out (the progress bars it heads never reach the log), and a
+    validation row (`all  10  20  0.5  0.4  0.3  0.2`), which would stand under that training-loss
+    header, is written out with its own names."""
+    if TABLE_HEADER.match(message):
+        return None
+    row = VAL_ROW.match(message)
+    if row is None:
+        return message
+    values = row["values"].split()
+    if len(values) % len(VAL_NAMES):
+        return message
+    groups = [values[i:i + len(VAL_NAMES)] for i in range(0, len(values), len(VAL_NAMES))]
+    kinds = ["box", "mask"] if len(groups) == 2 else [""] * len(groups)
+    figures = "; ".join((f"{kind} " if kind else "") + " ".join(f"{n} {v}" for n, v in zip(VAL_NAMES, group))
+                        for kind, group in zip(kinds, groups))
+    who = "all classes" if row["name"] == "all" else row["name"]
+    return f"Validation, {who}: {row['images']} images, {row['labels']} labels · {figures}"
+
+
 class _LogForwarder:
     """A logging handler that sends Ultralytics' log records as `log` events."""
 
@@ -65,6 +92,7 @@ class _LogForwarder:
                     message = "".join(ch for ch in message if ord(ch) < 0x10000 and ch != "\ufe0f").strip()
                 except Exception:  # noqa: BLE001
                     return
+                message = readable_log_line(message) if message else None
                 if message:
                     send.event(events.LOG, level=self.LEVELS.get(record.levelname, "info"), message=message[:2000])
 
