@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -122,3 +123,41 @@ def test_non_finite_numbers_from_the_trainer_become_gaps_not_crashes():
     record = store.create(TrainingConfig(name="nan run"))
     store.record_event(record.id, events.make(events.EPOCH, record.id, epoch=1, epochs=2, metrics=metrics))
     assert store.get(record.id).best_mAP50_95 is None and store.get(record.id).epochs_done == 1
+
+
+def test_duration_counts_training_sessions_not_the_time_a_run_lay_stopped(home):
+    store = RunStore()
+    record = store.create(TrainingConfig(epochs=3, imgsz=64))
+    store.record_event(record.id, {"type": events.CANCELLED, "time": record.started + 10})  # 10 s, then stopped
+    assert store.get(record.id).duration == pytest.approx(10, abs=0.01)
+    store.mark_running(record.id)  # resumed, hours later in real life
+    again = time.time()
+    store.record_event(record.id, {"type": events.FINISHED, "time": again + 5})
+    assert store.get(record.id).duration == pytest.approx(15, abs=0.5)  # not the wall time since the start
+
+
+def test_the_trained_time_comes_back_from_the_events_when_the_index_is_rebuilt():
+    from cardgrader.training.store import training_time
+
+    history = [{"type": events.RUN_STARTED, "time": 0}, {"type": events.EPOCH, "time": 5},
+               {"type": events.CANCELLED, "time": 10}, {"type": events.RUN_STARTED, "time": 100},
+               {"type": events.EPOCH, "time": 103},  # killed: no terminal event, its last sign of life counts
+               {"type": events.RUN_STARTED, "time": 200}, {"type": events.FINISHED, "time": 204}]
+    assert training_time(history) == (17.0, None)
+    assert training_time(history[:5]) == (10.0, 100)
+
+
+def test_an_index_from_before_sessions_were_counted_gains_the_columns(home):
+    import sqlite3
+
+    runs = home / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(runs / "index.sqlite") as conn:
+        conn.execute("CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, task TEXT, "
+                     "arch TEXT, side TEXT, border TEXT, model TEXT, epochs INTEGER, epochs_done INTEGER DEFAULT 0, "
+                     "best_mAP50_95 REAL, best_mAP50 REAL, started REAL, ended REAL, pid INTEGER, pid_started REAL)")
+        conn.execute("INSERT INTO runs (id, name, status, started, ended) VALUES ('old', 'old run', 'finished', 100, 160)")
+    store = RunStore(runs)
+    assert store.get("old").duration == 60  # the old rule, for a row that has no sessions
+    record = store.create(TrainingConfig(epochs=1, imgsz=64))
+    assert store.get(record.id).trained == 0.0

@@ -29,14 +29,35 @@ from cardgrader.training.lock import holder_if_alive, pid_alive
 STATUSES = ("running", "finished", "failed", "cancelled", "interrupted")
 RESUMABLE = ("cancelled", "failed", "interrupted")
 _COLUMNS = ("id", "name", "status", "task", "arch", "side", "border", "model", "epochs", "epochs_done",
-            "best_mAP50_95", "best_mAP50", "started", "ended", "pid", "pid_started")
+            "best_mAP50_95", "best_mAP50", "started", "ended", "pid", "pid_started", "trained", "segment")
+# Columns added after the first index format, with their SQL types: an older index gains them on opening.
+_ADDED_COLUMNS = {"trained": "REAL", "segment": "REAL"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, task TEXT, arch TEXT, side TEXT,
     border TEXT, model TEXT, epochs INTEGER, epochs_done INTEGER DEFAULT 0, best_mAP50_95 REAL,
-    best_mAP50 REAL, started REAL, ended REAL, pid INTEGER, pid_started REAL
+    best_mAP50 REAL, started REAL, ended REAL, pid INTEGER, pid_started REAL, trained REAL, segment REAL
 )"""
 
+
+
+def training_time(history: list[dict]) -> tuple[float, float | None]:
+    """(seconds trained in the sessions that ended, start of the one still open or None) from a run's
+    events: each session runs from a run_started to the next terminal event, or to its last event."""
+    trained, start, last = 0.0, None, None
+    for event in history:
+        when = event.get("time")
+        if when is None:
+            continue
+        if event["type"] == events.RUN_STARTED:
+            if start is not None and last is not None:  # a session that ended without a word (killed)
+                trained += max(0.0, last - start)
+            start = when
+        elif event["type"] in events.TERMINAL and start is not None:
+            trained += max(0.0, when - start)
+            start = None
+        last = when
+    return trained, start
 
 @dataclass
 class RunRecord:
@@ -56,13 +77,18 @@ class RunRecord:
     ended: float | None
     pid: int | None
     pid_started: float | None
+    trained: float | None = None  # seconds trained in the sessions that ended (stopped, closed time left out)
+    segment: float | None = None  # when the session under way started; None while none is
     folder: str = ""
 
     @property
     def duration(self) -> float | None:
+        """Time spent training: each session from its start to its end, not the time it lay stopped."""
         if self.started is None:
             return None
-        return (self.ended or time.time()) - self.started
+        if self.trained is None:  # a row from before sessions were counted
+            return (self.ended or time.time()) - self.started
+        return self.trained + (time.time() - self.segment if self.segment is not None else 0.0)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -114,6 +140,10 @@ class RunStore:
         try:
             with closing(self._connect()) as conn, conn:
                 conn.execute(_SCHEMA)
+                have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+                for name, kind in _ADDED_COLUMNS.items():
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
                 conn.execute("SELECT count(*) FROM runs").fetchone()
         except sqlite3.OperationalError as exc:  # locked, or the disk refuses: the index itself is fine
             raise UserError(f"The run index {self.index} cannot be used right now ({exc}); "
@@ -178,12 +208,14 @@ class RunStore:
             "id": run_id, "name": name, "status": "running", "task": config.task, "arch": config.arch,
             "side": config.side, "border": config.border, "model": f"{config.family}{config.size}",
             "epochs": config.epochs, "epochs_done": 0, "best_mAP50_95": None, "best_mAP50": None,
-            "started": time.time(), "ended": None, "pid": os.getpid(), "pid_started": process_started(os.getpid()),
+            "started": (now := time.time()), "ended": None, "pid": os.getpid(),
+            "pid_started": process_started(os.getpid()), "trained": 0.0, "segment": now,
         })
         return self.get(run_id)
 
     def mark_running(self, run_id: str) -> None:
-        self._update(run_id, status="running", ended=None, pid=os.getpid(), pid_started=process_started(os.getpid()))
+        self._update(run_id, status="running", ended=None, pid=os.getpid(), pid_started=process_started(os.getpid()),
+                     segment=time.time())
 
     def record_event(self, run_id: str, event: dict) -> None:
         """Keep the index row up to date with an event the engine just wrote."""
@@ -198,7 +230,9 @@ class RunStore:
                     [event["epoch"], _number(metrics.get("mAP50_95")), _number(metrics.get("mAP50")), run_id],
                 )
         elif kind in events.TERMINAL:
-            self._update(run_id, status=kind, ended=event.get("time", time.time()), pid=None)
+            ended = event.get("time", time.time())
+            self._end_session(run_id, ended)
+            self._update(run_id, status=kind, ended=ended, pid=None)
             if kind == events.FINISHED and event.get("metrics"):
                 metrics = event["metrics"]
                 with closing(self._connect()) as conn, conn:
@@ -208,12 +242,25 @@ class RunStore:
                         [_number(metrics.get("mAP50_95")), _number(metrics.get("mAP50")), run_id],
                     )
 
+    def _end_session(self, run_id: str, ended: float) -> None:
+        """Add the session under way (from `segment` to `ended`) to the run's trained time."""
+        with closing(self._connect()) as conn, conn:
+            conn.execute("UPDATE runs SET trained = coalesce(trained, 0) + max(0, ? - segment), segment = NULL "
+                         "WHERE id=? AND segment IS NOT NULL", [ended, run_id])
+
+    def get_trained(self, run_id: str) -> float | None:
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT trained FROM runs WHERE id=?", [run_id]).fetchone()
+        return None if row is None else row[0]
+
     def _reconcile(self, record: RunRecord) -> RunRecord:
         if record.status == "running" and not owner_alive(record.pid, record.pid_started):
             history = self.events(record.id)
             record.status = "interrupted"
             record.ended = history[-1]["time"] if history else record.started  # its last sign of life
+            self._end_session(record.id, record.ended)
             self._update(record.id, status="interrupted", pid=None, ended=record.ended)
+            record.trained, record.segment = self.get_trained(record.id), None
         for key in ("best_mAP50_95", "best_mAP50"):
             if getattr(record, key) is not None and getattr(record, key) < 0:
                 setattr(record, key, None)
@@ -308,6 +355,9 @@ class RunStore:
             epochs = events.epoch_history(history)
             starts = [e["time"] for e in history if e["type"] == events.RUN_STARTED]
             ends = [e["time"] for e in history if e["type"] in events.TERMINAL]
+            trained, segment = training_time(history)
+            if segment is not None and status != "running":  # its last session ended unannounced
+                trained, segment = trained + max(0.0, history[-1]["time"] - segment), None
             best = events.best_metric(history)
             best50 = events.best_metric(history, "mAP50")
             self._upsert({
@@ -318,6 +368,7 @@ class RunStore:
                 "started": starts[0] if starts else folder.stat().st_mtime,
                 "ended": ends[-1] if ends and status != "running" else None, "pid": pid,
                 "pid_started": process_started(pid) if pid else None,
+                "trained": trained, "segment": segment,
             })
             count += 1
         return count
