@@ -58,6 +58,7 @@ class MainWindow(ctk.CTk, _DND_BASE):
         tk_finalizers.install()  # Tk objects the GC frees on a worker are deleted on this thread
         ctk.set_appearance_mode(self.settings.get("theme"))
         ctk.set_default_color_theme("blue")
+        theme.apply_palette()  # its text at WCAG AA contrast in both appearances
         super().__init__()
         tk_finalizers.keep_draining(self)
         self.dnd_version = None
@@ -160,7 +161,8 @@ class MainWindow(ctk.CTk, _DND_BASE):
             else:
                 panel.grid_remove()
         for name, button in self.nav_buttons.items():
-            button.configure(fg_color=theme.ACCENT if name == key else "transparent",
+            button.configure(fg_color=theme.BUTTON if name == key else "transparent",
+                             hover_color=theme.BUTTON_HOVER if name == key else ("gray80", "gray25"),
                              text_color=("white", "white") if name == key else ("gray10", "gray90"))
         self.current_panel = key
         self.settings.set("last_panel", key)

@@ -79,7 +79,7 @@ class CenteringView(ctk.CTkFrame):
                 row=0, column=2 * column, padx=(0 if column == 0 else 16, 6))
             ctk.CTkLabel(legend, text=text, font=theme.font(12)).grid(row=0, column=2 * column + 1)
         ctk.CTkLabel(legend, text="Drag a line to move it, near an end to tilt it; Esc undoes.",
-                     text_color=theme.MUTED, font=theme.font(12)).grid(row=0, column=4, padx=(16, 0))
+                     text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, columnspan=4, sticky="w")
 
     # ---- what is shown ---------------------------------------------------------------------------------
     def show(self, card, side: str, array, message: str = "", error: bool = False) -> None:

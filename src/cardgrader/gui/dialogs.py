@@ -26,7 +26,7 @@ class ConfirmDialog(ctk.CTkToplevel):
         self.no_button = ctk.CTkButton(self, text=no, width=110, command=self._no,
                                        fg_color=("gray70", "gray30"), hover_color=("gray60", "gray25"))
         self.no_button.grid(row=1, column=0, padx=(20, 6), pady=(0, 18), sticky="e")
-        colors = {"fg_color": ("#b42318", "#c0392b"), "hover_color": ("#912018", "#992d22")} if danger else {}
+        colors = theme.DANGER if danger else {}
         self.yes_button = ctk.CTkButton(self, text=yes, width=110, command=self._yes, **colors)
         self.yes_button.grid(row=1, column=1, padx=(6, 20), pady=(0, 18), sticky="w")
         self.protocol("WM_DELETE_WINDOW", self._no)

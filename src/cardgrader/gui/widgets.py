@@ -10,6 +10,22 @@ import customtkinter as ctk
 from cardgrader.gui import theme
 
 
+def fit_wrap(label: ctk.CTkLabel, margin: int = 4) -> ctk.CTkLabel:
+    """Wrap `label`'s text at the width the layout gives it (a fixed wraplength cuts the text off in a
+    narrow window and wastes a wide one)."""
+    import tkinter
+
+    last = [0]
+
+    def resize(event) -> None:
+        width = max(60, int(event.width) - margin)
+        if abs(width - last[0]) > 2:
+            last[0] = width
+            label.configure(wraplength=width / label._get_widget_scaling())  # CTk scales it back up
+    tkinter.Misc.bind(label, "<Configure>", resize, "+")  # the label's own frame, not CTk's inner widgets
+    return label
+
+
 class Section(ctk.CTkFrame):
     """A rounded card with a bold title; put content in `.body`."""
 
@@ -19,8 +35,8 @@ class Section(ctk.CTkFrame):
         ctk.CTkLabel(self, text=title, font=theme.font(15, "bold"), anchor="w").grid(
             row=0, column=0, sticky="ew", padx=14, pady=(10, 0))
         if subtitle:
-            ctk.CTkLabel(self, text=subtitle, text_color=theme.MUTED, anchor="w", justify="left",
-                         font=theme.font(12)).grid(row=1, column=0, sticky="ew", padx=14)
+            fit_wrap(ctk.CTkLabel(self, text=subtitle, text_color=theme.MUTED, anchor="w", justify="left",
+                                  font=theme.font(12))).grid(row=1, column=0, sticky="ew", padx=14)
         self.body = ctk.CTkFrame(self, fg_color="transparent")
         self.body.grid(row=2, column=0, sticky="nsew", padx=14, pady=(6, 12))
         self.body.grid_columnconfigure(1, weight=1)
@@ -40,8 +56,8 @@ class Field:
         self.widget = widget_factory(holder)
         self.widget.grid(row=0, column=0, sticky="w")
         self.hint = hint
-        self.message = ctk.CTkLabel(parent, text=hint, anchor="w", justify="left", wraplength=420,
-                                    text_color=theme.MUTED, font=theme.font(11))
+        self.message = fit_wrap(ctk.CTkLabel(parent, text=hint, anchor="w", justify="left", wraplength=420,
+                                             text_color=theme.MUTED, font=theme.font(11)))
         self.message.grid(row=2 * row + 1, column=1, sticky="ew")
         if not hint:
             self.message.grid_remove()
@@ -104,12 +120,11 @@ def panel_header(master, title: str, subtitle: str, pady: tuple[int, int] = (4, 
     """A panel's title and its one-line muted explanation, in row 0 of `master`; returns the header frame."""
     header = ctk.CTkFrame(master, fg_color="transparent")
     header.grid(row=0, column=0, sticky="ew", padx=6, pady=pady)
+    header.grid_columnconfigure(0, weight=1)
     ctk.CTkLabel(header, text=title, font=theme.font(22, "bold")).grid(row=0, column=0, sticky="w")
-    ctk.CTkLabel(header, text=subtitle, text_color=theme.MUTED, font=theme.font(12)).grid(row=1, column=0, sticky="w")
+    fit_wrap(ctk.CTkLabel(header, text=subtitle, text_color=theme.MUTED, font=theme.font(12), anchor="w",
+                          justify="left")).grid(row=1, column=0, sticky="ew")
     return header
-
-
-DANGER = {"fg_color": ("#b42318", "#c0392b"), "hover_color": ("#912018", "#992d22")}  # a button that deletes
 
 
 def button_row(master, row: int, specs, width: int = 104, widths: dict[str, int] | None = None,
@@ -121,7 +136,7 @@ def button_row(master, row: int, specs, width: int = 104, widths: dict[str, int]
     buttons = {}
     for col, (name, text, command) in enumerate(specs):
         button = ctk.CTkButton(frame, text=text, width=(widths or {}).get(name, width), command=command,
-                               **(DANGER if name in danger else {}))
+                               **(theme.DANGER if name in danger else {}))
         button.grid(row=0, column=col, padx=(0, 8), pady=4)
         buttons[name] = button
     return buttons
@@ -150,3 +165,19 @@ def table(master, row: int, columns, selectmode: str = "browse", stretch: tuple[
         scroll.grid(row=0, column=1, sticky="ns", pady=8)
         tree.configure(yscrollcommand=scroll.set)
     return tree, frame
+
+
+def fit_name(label: ctk.CTkLabel, path) -> str:
+    """A file's name as it fits `label`'s fixed width: shortened in the middle (…) rather than cut off."""
+    from pathlib import Path
+
+    name = Path(path).name
+    font = label.cget("font")
+    font = font if isinstance(font, ctk.CTkFont) else ctk.CTkFont()
+    room = int(label.cget("width")) - 4
+    if font.measure(name) <= room:
+        return name
+    keep = len(name)
+    while keep > 4 and font.measure(f"{name[:keep // 2]}…{name[len(name) - keep // 2:]}") > room:
+        keep -= 1
+    return f"{name[:keep // 2]}…{name[len(name) - keep // 2:]}"

@@ -15,7 +15,7 @@ from cardgrader.data.model import plural
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Section, panel_header, show_progress
+from cardgrader.gui.widgets import Section, fit_wrap, panel_header, show_progress
 
 LEAVE_OUT = "(leave out)"
 MAX_FINDINGS_SHOWN = 200
@@ -68,7 +68,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         self.add_folder_button.grid(row=0, column=0, padx=5)
         ctk.CTkButton(buttons, text="Add files…", width=120, command=self.browse_files).grid(row=0, column=1, padx=5)
         self.sample_button = ctk.CTkButton(buttons, text="Try with sample cards", width=170, command=self.use_samples,
-                                           fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236"))
+                                           **theme.GO)
         self.sample_button.grid(row=0, column=2, padx=5)
         self.corrections_button = ctk.CTkButton(buttons, text="My corrections", width=130, command=self.use_corrections)
         self.corrections_button.grid(row=0, column=3, padx=5)
@@ -76,7 +76,8 @@ class DataPanel(ctk.CTkScrollableFrame):
                                           border_width=1, border_color=theme.BORDER, text_color=("gray10", "gray90"),
                                           hover_color=("gray85", "gray25"))
         self.clear_button.grid(row=0, column=4, padx=5)
-        self.sources_label = ctk.CTkLabel(zone, text="", anchor="w", justify="left", font=theme.font(12), wraplength=980)
+        self.sources_label = fit_wrap(ctk.CTkLabel(zone, text="", anchor="w", justify="left", font=theme.font(12),
+                                                   wraplength=980))
         self.sources_label.grid(row=3, column=0, sticky="ew", padx=16, pady=(0, 6))
         progress = ctk.CTkFrame(zone, fg_color="transparent")
         progress.grid(row=4, column=0, sticky="ew", padx=16, pady=(0, 12))
@@ -110,6 +111,7 @@ class DataPanel(ctk.CTkScrollableFrame):
     def _build_tabs(self) -> None:
         self.tabs = ctk.CTkTabview(self, height=430, command=self.finish_building)
         self.tabs.grid(row=3, column=0, sticky="nsew", padx=6, pady=6)
+        self._parent_canvas.bind("<Configure>", self._fit_tabs, add="+")  # the visible height of the panel
         for name in ("Report", "Thumbnails", "Classes", "Split"):
             self.tabs.add(name)
             self.tabs.tab(name).grid_columnconfigure(0, weight=1)
@@ -128,6 +130,7 @@ class DataPanel(ctk.CTkScrollableFrame):
         self._hidden_tabs_built = True
         self.thumb_grid = ctk.CTkScrollableFrame(self.tabs.tab("Thumbnails"), fg_color="transparent")
         self.thumb_grid.grid(row=0, column=0, sticky="nsew")
+        self.thumb_grid.bind("<Configure>", self._grid_thumbs, add="+")
         classes_tab = self.tabs.tab("Classes")
         classes_tab.grid_rowconfigure(0, weight=0)
         classes_tab.grid_rowconfigure(1, weight=1)
@@ -433,14 +436,34 @@ class DataPanel(ctk.CTkScrollableFrame):
         for child in self.thumb_grid.winfo_children():
             child.destroy()
         self._thumb_images = []
-        columns = 6
-        for index, (item, image) in enumerate(rendered):
+        self._thumb_cells = []
+        for item, image in rendered:
             picture = ctk.CTkImage(light_image=image, dark_image=image, size=image.size)
             self._thumb_images.append(picture)
             caption = f"{Path(item.image).name[:24]}\n{len(item.shapes)} labels" + ("" if item.usable else " · unusable")
-            cell = ctk.CTkLabel(self.thumb_grid, image=picture, text=caption, compound="top", font=theme.font(11),
-                                text_color=theme.SEVERITY["error"] if not item.usable else ("gray10", "gray90"))
+            self._thumb_cells.append(ctk.CTkLabel(
+                self.thumb_grid, image=picture, text=caption, compound="top", font=theme.font(11),
+                text_color=theme.SEVERITY["error"] if not item.usable else ("gray10", "gray90")))
+        self._thumb_width = max((image.size[0] for _item, image in rendered), default=160)
+        self._thumb_columns = 0
+        self._grid_thumbs()
+
+    def _grid_thumbs(self, _event=None) -> None:
+        """As many thumbnails a row as the tab's width holds (more in a wide window)."""
+        cells = getattr(self, "_thumb_cells", [])
+        width = self.thumb_grid.winfo_width()
+        columns = max(2, (width - 20) // (getattr(self, "_thumb_width", 160) + 12)) if width > 1 else 6
+        if not cells or columns == getattr(self, "_thumb_columns", 0):
+            return
+        self._thumb_columns = columns
+        for index, cell in enumerate(cells):
             cell.grid(row=index // columns, column=index % columns, padx=6, pady=6)
+
+    def _fit_tabs(self, event) -> None:
+        """The tabs reach down to the bottom of the window (the panel scrolls; its tabs would not grow)."""
+        height = max(430, int(event.height) - self.tabs.winfo_y() - 16)
+        if abs(height - self.tabs.cget("height")) > 4:
+            self.tabs.configure(height=height)
 
     def apply_theme(self) -> None:
         """Rebuild what CustomTkinter cannot recolour inside scrollable frames after a theme change."""

@@ -16,7 +16,7 @@ import customtkinter as ctk
 from cardgrader.errors import Cancelled, UserError
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Choice, show_progress, panel_header
+from cardgrader.gui.widgets import Choice, fit_name, panel_header, show_progress
 
 ACTIVE_BORDER = "Active border model"
 SECONDARY = dict(fg_color=("gray80", "gray30"), hover_color=("gray70", "gray25"), text_color=("gray10", "gray90"),
@@ -73,7 +73,7 @@ class GradePanel(ctk.CTkFrame):
                 row=0, column=column, padx=(14 if slot == "front" else 0, 8), **pad)
             button = ctk.CTkButton(bar, text=f"Choose {slot}…", width=120, command=lambda s=slot: self.browse(s))
             button.grid(row=0, column=column + 1, **pad)
-            label = ctk.CTkLabel(bar, text=empty, width=170 if slot == "front" else 150, anchor="w",
+            label = ctk.CTkLabel(bar, text=empty, width=130 if slot == "front" else 100, anchor="w",
                                  text_color=theme.MUTED, font=theme.font(12))
             label.grid(row=0, column=column + 2, padx=(8, 12 if slot == "front" else 0), **pad)
             setattr(self, f"{slot}_button", button)
@@ -273,9 +273,9 @@ class GradePanel(ctk.CTkFrame):
         self._photos_changed()
 
     def _photos_changed(self) -> None:
-        self.front_label.configure(text=Path(self.front).name if self.front else "no photo yet",
+        self.front_label.configure(text=fit_name(self.front_label, self.front) if self.front else "no photo yet",
                                    text_color=("gray10", "gray90") if self.front else theme.MUTED)
-        self.back_label.configure(text=Path(self.back).name if self.back else "optional",
+        self.back_label.configure(text=fit_name(self.back_label, self.back) if self.back else "optional",
                                   text_color=("gray10", "gray90") if self.back else theme.MUTED)
         self._buttons()
 

@@ -126,7 +126,7 @@ class ModelPanel(ctk.CTkScrollableFrame):
         weights_holder = self._field(body, 6, "weights", "Weights", model_row).widget
         self.weights_kind = Choice(weights_holder, WEIGHT_KINDS, command=self._weights_kind_changed)
         self.weights_kind.grid(row=0, column=0, columnspan=2, sticky="w")
-        self.weights_entry = entry(weights_holder, width=250, placeholder_text="path to a .pt file or yolo11n.pt")
+        self.weights_entry = entry(weights_holder, width=180, placeholder_text="a .pt file or yolo11n.pt")
         self.weights_entry.grid(row=1, column=0, pady=(6, 0), sticky="w")
         self.weights_entry.bind("<KeyRelease>", lambda _e: self.changed())
         self.weights_browse = ctk.CTkButton(weights_holder, text="Browse…", width=80, command=self._browse_weights)
@@ -140,8 +140,8 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.preset_buttons = {}
         for col, (text, command) in enumerate((("Save as…", self._save_preset), ("Import…", self._import_preset),
                                                ("Export…", self._export_preset), ("Delete", self._delete_preset))):
-            button = ctk.CTkButton(holder, text=text, width=72, command=command)
-            button.grid(row=1, column=col, padx=(0, 6), pady=(6, 0))
+            button = ctk.CTkButton(holder, text=text, width=84, command=command)
+            button.grid(row=1 + col // 2, column=col % 2, padx=(0, 6), pady=(6, 0), sticky="w")
             self.preset_buttons[text.rstrip("…").lower().replace(" as", "")] = button
         labels = {"epochs": "Epochs", "batch": "Batch size", "imgsz": "Image size (px)", "lr0": "Learning rate",
                   "patience": "Early-stop patience", "workers": "Data workers", "seed": "Seed"}
@@ -163,9 +163,9 @@ class ModelPanel(ctk.CTkScrollableFrame):
         self.freeze = ctk.CTkSwitch(switches, text="Freeze backbone", command=self.changed)
         self.freeze.grid(row=0, column=0, sticky="w")
         self.plots = ctk.CTkSwitch(switches, text="Save Ultralytics plots", command=self.changed)
-        self.plots.grid(row=0, column=1, sticky="w", padx=(12, 0))
+        self.plots.grid(row=1, column=0, sticky="w", pady=(6, 0))
         self.download = ctk.CTkSwitch(switches, text="Allow downloading official weights", command=self.changed)
-        self.download.grid(row=1, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        self.download.grid(row=2, column=0, sticky="w", pady=(6, 0))
         self.after(300, self._load_devices)
 
     def _remembered_config(self) -> TrainingConfig:

@@ -14,7 +14,7 @@ from PIL import Image
 from cardgrader.errors import Cancelled
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Choice, Section, show_progress
+from cardgrader.gui.widgets import Choice, Section, fit_wrap, show_progress
 
 PREVIEW = 240
 METHODS = {"robust": "Robust (shadows, highlights)", "l2": "Least squares"}
@@ -76,10 +76,11 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.grid_columnconfigure(0, weight=1)
         ctk.CTkLabel(self, text="Photometric stereo", font=theme.font(22, "bold"), anchor="w").grid(
             row=0, column=0, sticky="ew", padx=6, pady=(4, 0))
-        ctk.CTkLabel(self, text="Photos of one card from a fixed camera, each lit from a different direction, plus "
-                                "lights.json (or a DiLiGenT folder). The surface shows dents, scratches and creases a "
-                                "single photo hides.", text_color=theme.MUTED, font=theme.font(12), anchor="w",
-                     justify="left", wraplength=1000).grid(row=1, column=0, sticky="ew", padx=6, pady=(0, 8))
+        fit_wrap(ctk.CTkLabel(self, text="Photos of one card from a fixed camera, each lit from a different direction, "
+                                         "plus lights.json (or a DiLiGenT folder). The surface shows dents, scratches and "
+                                         "creases a single photo hides.", text_color=theme.MUTED, font=theme.font(12),
+                              anchor="w", justify="left", wraplength=1000)).grid(row=1, column=0, sticky="ew", padx=6,
+                                                                                pady=(0, 8))
 
         source = Section(self, "Capture")
         source.grid(row=2, column=0, sticky="ew", padx=6, pady=6)
@@ -90,7 +91,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.folder_label.grid(row=0, column=0, columnspan=4, sticky="w")
         ctk.CTkButton(body, text="Choose folder…", width=130, command=self.browse).grid(row=1, column=0, pady=8, sticky="w")
         ctk.CTkButton(body, text="Try a sample capture", width=160, command=self.use_sample,
-                      fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236")).grid(row=1, column=1, padx=8)
+                      **theme.GO).grid(row=1, column=1, padx=8)
         self.method = Choice(body, METHODS)
         self.method.select("robust")
         self.method.grid(row=1, column=2, padx=8, sticky="e")

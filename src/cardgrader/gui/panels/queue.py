@@ -88,7 +88,7 @@ class QueuePanel(ctk.CTkFrame):
         ours = self.app.queue_running()
         waiting = sum(j.status in ("queued", "running") for j in self.jobs)
         if ours:
-            text, color = f"Running the queue: {waiting} job{'s' if waiting != 1 else ''} to go.", theme.pick(theme.ACCENT)
+            text, color = f"Running the queue: {waiting} job{'s' if waiting != 1 else ''} to go.", theme.ACCENT
         elif runner is not None:
             text, color = (f"The queue is being run by process {runner.get('pid')} ({runner.get('who', 'cardgrader')})."
                            , theme.MUTED)

@@ -18,7 +18,7 @@ from cardgrader.training.progress import fmt, format_duration
 from cardgrader.training.store import RESUMABLE
 from cardgrader.vocabulary import ARCH_LABELS
 
-COLUMNS = (("name", "Name", 210), ("task", "Task", 70), ("arch", "Architecture", 110), ("side", "Side", 50),
+COLUMNS = (("name", "Name", 210), ("task", "Task", 70), ("arch", "Architecture", 125), ("side", "Side", 50),
            ("status", "Status", 80), ("best", "mAP50-95", 90), ("epochs", "Epochs", 60),
            ("duration", "Duration", 80), ("date", "Started", 110))
 

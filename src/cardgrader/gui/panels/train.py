@@ -46,10 +46,10 @@ class TrainPanel(ctk.CTkFrame):
         self.name_entry.grid(row=0, column=2, padx=(0, 8))
         self.name_entry.bind("<KeyRelease>", lambda _e: self.app.workstation.set_run_name(self.name_entry.get()))
         self.start_button = ctk.CTkButton(header, text="Start", width=96, command=self.app.start_training,
-                                          fg_color=("#1b7f3b", "#1f8f45"), hover_color=("#176b32", "#187236"))
+                                          **theme.GO)
         self.start_button.grid(row=0, column=3, padx=4)
         self.stop_button = ctk.CTkButton(header, text="Stop", width=96, command=self.stop, state="disabled",
-                                         fg_color=("#b42318", "#c0392b"), hover_color=("#912018", "#992d22"))
+                                         **theme.DANGER)
         self.stop_button.grid(row=0, column=4, padx=4)
         self.resume_button = ctk.CTkButton(header, text="Resume", width=96, command=self.resume, state="disabled")
         self.resume_button.grid(row=0, column=5, padx=4)
@@ -129,7 +129,7 @@ class TrainPanel(ctk.CTkFrame):
         self.progress = RunProgress()
         show_progress(self.bar, 0.0)
         self.detail.configure(text="")
-        self.status.configure(text="Starting…", text_color=theme.pick(theme.ACCENT))
+        self.status.configure(text="Starting…", text_color=theme.ACCENT)
         self.start_button.configure(state="disabled")
         self.stop_button.configure(state="normal")
 
@@ -137,7 +137,7 @@ class TrainPanel(ctk.CTkFrame):
         """The engine refused the run (its reason is shown and logged): no run exists."""
         self.awaiting_run = False
         self.stop_button.configure(state="disabled")
-        self.status.configure(text="Not started", text_color=theme.pick(theme.SEVERITY["error"]))
+        self.status.configure(text="Not started", text_color=theme.SEVERITY["error"])
 
     def begin(self, run_id: str, history: list[dict] | None = None) -> None:
         """Follow a run that was just started or resumed (history: its events so far, for the chart)."""
@@ -159,7 +159,7 @@ class TrainPanel(ctk.CTkFrame):
         self.stop_button.configure(state="normal")
         self.resume_button.configure(state="disabled")
         self.start_button.configure(state="disabled")
-        self.status.configure(text="Starting…", text_color=theme.pick(theme.ACCENT))
+        self.status.configure(text="Starting…", text_color=theme.ACCENT)
 
     def show_resumable(self, record) -> None:
         """After a restart: the latest run that can be resumed, with Resume (and its log so far)."""
@@ -180,7 +180,7 @@ class TrainPanel(ctk.CTkFrame):
         how = {"cancelled": "was stopped", "failed": "failed", "interrupted": "was interrupted (the app closed)"}
         self.status.configure(text=f"Last run '{record.name}' {how.get(record.status, record.status)} after "
                                    f"{record.epochs_done} of {record.epochs} epochs; Resume continues it",
-                              text_color=theme.pick(theme.SEVERITY["warning"]))
+                              text_color=theme.SEVERITY["warning"])
         self.resume_button.configure(state="normal")
         self.stop_button.configure(state="disabled")
 
@@ -224,7 +224,7 @@ class TrainPanel(ctk.CTkFrame):
         p = self.progress
         show_progress(self.bar, p.fraction)
         if p.status is None:
-            self.status.configure(text=p.text(), text_color=theme.pick(theme.ACCENT))
+            self.status.configure(text=p.text(), text_color=theme.ACCENT)
             losses = "  ".join(f"{k.replace('_loss', '')} {fmt(v)}" for k, v in p.losses.items())
             metrics = "  ".join(f"{k} {fmt(v)}" for k, v in p.metrics.items() if k in events.METRIC_KEYS)
             self.detail.configure(text="   ".join(x for x in (f"losses  {losses}" if losses else "",
@@ -234,7 +234,7 @@ class TrainPanel(ctk.CTkFrame):
         kind = event["type"]
         color = {events.FINISHED: theme.OK, events.CANCELLED: theme.SEVERITY["warning"],
                  events.FAILED: theme.SEVERITY["error"]}[kind]
-        self.status.configure(text=self.progress.text(), text_color=theme.pick(color))
+        self.status.configure(text=self.progress.text(), text_color=color)
         metrics = event.get("metrics") or {}
         if kind == events.FINISHED and metrics:
             self.detail.configure(text="best model  " + "  ".join(
