@@ -76,7 +76,13 @@ def main() -> int:
                 views = [key]
                 if key == "data":  # its thumbnails too: how many a row holds depends on the width
                     views.append("data-thumbnails")
+                if key == "runs":  # and the comparison of the runs
+                    views.append("runs-compare")
                 for view in views:
+                    if view == "runs-compare":
+                        window.runs_panel.table.selection_set(window.runs_panel.table.get_children())
+                        window.runs_panel.buttons["compare"].invoke()
+                        pump(window, 1.0)
                     if view == "data-thumbnails":
                         window.data_panel.tabs.set("Thumbnails")
                         window.data_panel._render_thumbnails()

@@ -183,6 +183,15 @@ def audit_widget(panel: str, widget, out: list[Finding]) -> None:
     if isinstance(widget, ttk.Treeview):
         _check_table(panel, widget, out)
         return
+    if isinstance(widget, ctk.CTkTextbox) and str(widget._textbox.cget("wrap")) == "none":
+        font = _font(widget)
+        room = widget.winfo_width() - 2 * 8  # its inner padding
+        for line in widget.get("1.0", "end").splitlines():
+            if line and font.measure(line) > room:
+                out.append(Finding(panel, "cut", _label(widget, line),
+                                   f"{room} px of room, the line needs {font.measure(line)} px"))
+                break
+        return
     text = _text(widget)
     disabled = _state(widget) == "disabled"
     if isinstance(widget, ctk.CTkSegmentedButton):

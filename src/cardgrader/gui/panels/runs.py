@@ -18,6 +18,7 @@ from cardgrader.training.progress import fmt, format_duration
 from cardgrader.training.store import RESUMABLE
 from cardgrader.vocabulary import ARCH_LABELS
 
+COMPARE_ROW = 18 + 7 + 7 + 8 + 10  # characters in a row of the comparison table
 COLUMNS = (("name", "Name", 210), ("task", "Task", 70), ("arch", "Architecture", 125), ("side", "Side", 50),
            ("status", "Status", 80), ("best", "mAP50-95", 90), ("epochs", "Epochs", 60),
            ("duration", "Duration", 80), ("date", "Started", 110))
@@ -191,11 +192,13 @@ class RunsPanel(ctk.CTkFrame):
         if self.compare_chart is None:
             self.compare_chart = LiveChart(self.compare_area, "mAP50-95 by epoch", width=4.2, height=2.2, fixed_y=(0.0, 1.02))
             self.compare_chart.grid(row=0, column=0, sticky="nsew", padx=10, pady=10)
-            self.compare_table = ctk.CTkTextbox(self.compare_area, font=theme.mono_font(11),
-                                                wrap="none", width=480)
+            font = theme.mono_font(11)
+            self.compare_table = ctk.CTkTextbox(self.compare_area, font=font, wrap="none", width=480)
             self.compare_table.grid(row=0, column=1, sticky="nsew", padx=10, pady=10)
+            # the table keeps the width of its rows; the chart takes what is left
+            self.compare_area.grid_columnconfigure(1, weight=0, minsize=font.measure("0" * COMPARE_ROW) + 40)
         self.compare_chart.clear()
-        rows = [f"{'run':<22}{'P':>7}{'R':>7}{'mAP50':>8}{'mAP50-95':>10}"]
+        rows = [f"{'run':<18}{'P':>7}{'R':>7}{'mAP50':>8}{'mAP50-95':>10}"]
         for index, record in enumerate(chosen):
             history = events.epoch_history(self.app.bridge.store.events(record.id))
             color = theme.CLASS_PALETTE[index % len(theme.CLASS_PALETTE)]
@@ -203,7 +206,7 @@ class RunsPanel(ctk.CTkFrame):
                 self.compare_chart.add_point(record.id, e["epoch"], e["metrics"].get("mAP50_95", 0.0),
                                              label=record.name[:32], color=color, marker="o")
             last = history[-1]["metrics"] if history else {}
-            rows.append(f"{record.name[:21]:<22}" + "".join(
+            rows.append(f"{record.name[:17]:<18}" + "".join(
                 f"{fmt(last.get(k)):>{w}}" for k, w in (("precision", 7), ("recall", 7), ("mAP50", 8), ("mAP50_95", 10))))
         self.compare_chart.request_redraw()
         self.compare_table.configure(state="normal")
