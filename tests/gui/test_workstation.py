@@ -122,8 +122,16 @@ def test_start_trains_for_real_and_the_run_appears_in_runs(app, card_folders):
     assert app.train_panel.start_button.cget("state") == "normal", app.train_panel.ready_label.cget("text")
     app.train_panel.start_button.invoke()
     train = app.train_panel
-    pump(app, until=lambda: train.run_id is not None and train.progress.status is not None, timeout=240)
+    headers = []  # what the header says while the run trains (not "Add card photos…", not "Ready")
+
+    def finished() -> bool:
+        if train.run_id is not None and train.progress.batches:
+            headers.append(train.ready_label.cget("text"))
+        return train.run_id is not None and train.progress.status is not None
+
+    pump(app, until=finished, timeout=240)
     assert train.progress.status == "finished", train.status.cget("text")
+    assert headers and all(h == "Training (Stop ends it; it stays resumable)." for h in headers[:-1]), set(headers)
     assert train.bar.get() == pytest.approx(1.0)
     assert "finished after 2 of 2 epochs" in train.status.cget("text")
     pump(app, 1.5)

@@ -26,6 +26,9 @@ METRIC_STYLE = {"precision": ("#3b82f6", "Precision"), "recall": ("#f97316", "Re
                 "mAP50": ("#22c55e", "mAP50"), "mAP50_95": ("#a855f7", "mAP50-95")}
 
 
+LEGEND_HEIGHT = 38  # the title and two rows of legend: a new entry never resizes the plot
+LEGEND_ENTRY_PX = 96  # the width one legend entry is given when they flow into rows
+
 class LiveChart(ctk.CTkFrame):
     """One axes of named series (x, y lists) that redraws itself, throttled.
 
@@ -38,13 +41,16 @@ class LiveChart(ctk.CTkFrame):
                  fixed_y: tuple[float, float] | None = None):
         super().__init__(master, fg_color="transparent")
         # Title and legend are Tk labels, not matplotlib text: text is most of a full redraw's cost.
-        top = ctk.CTkFrame(self, fg_color="transparent", height=26)
+        top = ctk.CTkFrame(self, fg_color="transparent", height=LEGEND_HEIGHT)
         top.pack(fill="x")
         top.pack_propagate(False)  # new legend entries must never resize the plot (a full redraw)
         self.title = title
-        ctk.CTkLabel(top, text=title, font=theme.font(13, "bold")).pack(side="left", padx=(4, 10))
+        ctk.CTkLabel(top, text=title, font=theme.font(13, "bold")).pack(side="left", anchor="n", padx=(4, 10))
         self.legend_frame = ctk.CTkFrame(top, fg_color="transparent")
-        self.legend_frame.pack(side="left", fill="x", expand=True)
+        self.legend_frame.pack(side="left", fill="both", expand=True)
+        self._legend_entries: list[ctk.CTkFrame] = []
+        self._legend_columns = 0
+        self.legend_frame.bind("<Configure>", lambda _e: self._flow_legend(), add="+")
         self.figure = Figure(figsize=(width, height), dpi=100)
         self.figure.subplots_adjust(left=0.09, right=0.985, top=0.97, bottom=0.1)
         self.axes = self.figure.add_subplot(1, 1, 1)
@@ -89,6 +95,7 @@ class LiveChart(ctk.CTkFrame):
         self._lines.clear()
         for entry in self.legend_frame.winfo_children():
             entry.destroy()
+        self._legend_entries, self._legend_columns = [], 0
         self.ylim = self.fixed_y or (0.0, 1.0)
         self._needs_full = True
         if self._background is not None:
@@ -164,9 +171,25 @@ class LiveChart(ctk.CTkFrame):
         self.canvas.blit(self.axes.bbox)
 
     def _add_legend_entry(self, style: dict) -> None:
+        """The series' colour as a key, its name in the text colour (a curve colour as text is too faint to
+        read on the chart's background); entries flow onto a second row when the chart is narrow."""
         mark = "┅" if style.get("linestyle") == "--" else "━"
-        ctk.CTkLabel(self.legend_frame, text=f"{mark} {style.get('label', '')}", text_color=style.get("color") or self._fg,
-                     font=theme.font(11)).pack(side="left", padx=(0, 8))
+        entry = ctk.CTkFrame(self.legend_frame, fg_color="transparent")
+        ctk.CTkLabel(entry, text=mark, text_color=style.get("color") or self._fg, font=theme.font(11),
+                     height=16).pack(side="left", padx=(0, 3))
+        ctk.CTkLabel(entry, text=style.get("label", ""), font=theme.font(11), height=16).pack(side="left")
+        self._legend_entries.append(entry)
+        self._legend_columns = 0
+        self._flow_legend()
+
+    def _flow_legend(self) -> None:
+        width = self.legend_frame.winfo_width()
+        columns = max(1, width // LEGEND_ENTRY_PX) if width > 1 else 4
+        if not self._legend_entries or columns == self._legend_columns:
+            return
+        self._legend_columns = columns
+        for index, entry in enumerate(self._legend_entries):
+            entry.grid(row=index // columns, column=index % columns, sticky="w", padx=(0, 8))
 
     def apply_theme(self) -> None:
         dark = theme.is_dark()

@@ -167,17 +167,19 @@ def table(master, row: int, columns, selectmode: str = "browse", stretch: tuple[
     return tree, frame
 
 
+def shorten(text: str, font, room: int) -> str:
+    """`text` as it fits `room` pixels in `font`: shortened in the middle (…) rather than cut off."""
+    if font.measure(text) <= room:
+        return text
+    keep = len(text)
+    while keep > 4 and font.measure(f"{text[:keep // 2]}…{text[len(text) - keep // 2:]}") > room:
+        keep -= 1
+    return f"{text[:keep // 2]}…{text[len(text) - keep // 2:]}"
+
+
 def fit_name(label: ctk.CTkLabel, path) -> str:
-    """A file's name as it fits `label`'s fixed width: shortened in the middle (…) rather than cut off."""
+    """A file's name as it fits `label`'s fixed width."""
     from pathlib import Path
 
-    name = Path(path).name
     font = label.cget("font")
-    font = font if isinstance(font, ctk.CTkFont) else ctk.CTkFont()
-    room = int(label.cget("width")) - 4
-    if font.measure(name) <= room:
-        return name
-    keep = len(name)
-    while keep > 4 and font.measure(f"{name[:keep // 2]}…{name[len(name) - keep // 2:]}") > room:
-        keep -= 1
-    return f"{name[:keep // 2]}…{name[len(name) - keep // 2:]}"
+    return shorten(Path(path).name, font if isinstance(font, ctk.CTkFont) else ctk.CTkFont(), int(label.cget("width")) - 4)

@@ -14,7 +14,7 @@ from PIL import Image
 from cardgrader.errors import Cancelled
 from cardgrader.gui import theme
 from cardgrader.gui.tasks import BackgroundTask
-from cardgrader.gui.widgets import Choice, Section, fit_wrap, show_progress
+from cardgrader.gui.widgets import Choice, Section, fit_wrap, shorten, show_progress
 
 PREVIEW = 240
 METHODS = {"robust": "Robust (shadows, highlights)", "l2": "Least squares"}
@@ -88,7 +88,7 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         body.grid_columnconfigure(1, weight=0)
         body.grid_columnconfigure(2, weight=1)
         self.folder_label = ctk.CTkLabel(body, text="No capture chosen.", anchor="w")
-        self.folder_label.grid(row=0, column=0, columnspan=4, sticky="w")
+        self.folder_label.grid(row=0, column=0, columnspan=4, sticky="ew")
         ctk.CTkButton(body, text="Choose folder…", width=130, command=self.browse).grid(row=1, column=0, pady=8, sticky="w")
         ctk.CTkButton(body, text="Try a sample capture", width=160, command=self.use_sample,
                       **theme.GO).grid(row=1, column=1, padx=8)
@@ -102,8 +102,8 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.progress.grid(row=2, column=0, columnspan=3, sticky="ew")
         self.cancel_button = ctk.CTkButton(body, text="Cancel", width=80, command=self.cancel, state="disabled")
         self.cancel_button.grid(row=2, column=3, padx=8)
-        self.progress_text = ctk.CTkLabel(body, text="", text_color=theme.MUTED, anchor="w")
-        self.progress_text.grid(row=3, column=0, columnspan=4, sticky="w")
+        self.progress_text = fit_wrap(ctk.CTkLabel(body, text="", text_color=theme.MUTED, anchor="w", justify="left"))
+        self.progress_text.grid(row=3, column=0, columnspan=4, sticky="ew")
 
         results = Section(self, "Surface")
         results.grid(row=3, column=0, sticky="ew", padx=6, pady=6)
@@ -127,8 +127,8 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.model_menu.grid(row=0, column=0, sticky="w")
         self.validate_button = ctk.CTkButton(check.body, text="Validate", width=100, command=self.validate, state="disabled")
         self.validate_button.grid(row=0, column=1, padx=8, sticky="w")
-        self.kind_label = ctk.CTkLabel(check.body, text="", text_color=theme.MUTED, anchor="w")
-        self.kind_label.grid(row=0, column=2, sticky="w", padx=4)
+        self.kind_label = fit_wrap(ctk.CTkLabel(check.body, text="", text_color=theme.MUTED, anchor="w", justify="left"))
+        self.kind_label.grid(row=0, column=2, sticky="ew", padx=4)
         self.validation_text = ctk.CTkLabel(check.body, text="", anchor="w", justify="left", wraplength=1000)
         self.validation_text.grid(row=1, column=0, columnspan=3, sticky="w", pady=(8, 0))
         self.overlay = ctk.CTkLabel(check.body, text="")
@@ -151,7 +151,8 @@ class PhotometricPanel(ctk.CTkScrollableFrame):
         self.cancel()
         self._clear_results()
         self.folder = Path(folder)
-        self.folder_label.configure(text=str(self.folder))
+        room = max(240, self.folder_label.winfo_width() - 8)  # a long path is shortened in the middle, not cut
+        self.folder_label.configure(text=shorten(str(self.folder), ctk.CTkFont(), room))
         try:
             _lights, names = capture_plan(self.folder)
         except DataError as exc:

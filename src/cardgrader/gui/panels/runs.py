@@ -12,7 +12,7 @@ import customtkinter as ctk
 
 from cardgrader.errors import UserError
 from cardgrader.gui import theme
-from cardgrader.gui.widgets import button_row, panel_header, table
+from cardgrader.gui.widgets import button_row, panel_header, shorten, table
 from cardgrader.training import events
 from cardgrader.training.progress import fmt, format_duration
 from cardgrader.training.store import RESUMABLE
@@ -21,7 +21,7 @@ from cardgrader.vocabulary import ARCH_LABELS
 COMPARE_ROW = 18 + 7 + 7 + 8 + 10  # characters in a row of the comparison table
 COLUMNS = (("name", "Name", 210), ("task", "Task", 70), ("arch", "Architecture", 125), ("side", "Side", 50),
            ("status", "Status", 80), ("best", "mAP50-95", 90), ("epochs", "Epochs", 60),
-           ("duration", "Duration", 80), ("date", "Started", 110))
+           ("duration", "Duration", 90), ("date", "Started", 100))
 
 
 def folder_opener() -> list[str] | None:
@@ -68,6 +68,7 @@ class RunsPanel(ctk.CTkFrame):
             ("delete", "Delete…", self.delete),
         ), danger=("delete",))
         self.table, _frame = table(self, 2, COLUMNS, selectmode="extended")
+        self.table.bind("<Configure>", lambda _e: self.after_idle(self._refit_names), add="+")
         self.table.bind("<<TreeviewSelect>>", lambda _e: self._selection_changed())
         self.table.bind("<Double-1>", lambda _e: self.show_selected())
 
@@ -85,6 +86,17 @@ class RunsPanel(ctk.CTkFrame):
         self._selection_changed()
 
     # ---- data ----------------------------------------------------------------------------------------
+    def _fit(self, name: str) -> str:
+        """A run's name as its column shows it whole (a table cuts text without a mark)."""
+        import tkinter.font
+
+        return shorten(name, tkinter.font.Font(font=("TkDefaultFont", 10)), int(self.table.column("name", "width")) - 12)
+
+    def _refit_names(self, _event=None) -> None:
+        for run_id, record in self.records.items():
+            if self.table.exists(run_id):
+                self.table.set(run_id, "name", self._fit(record.name))
+
     def refresh(self) -> None:
         selected = set(self.table.selection())
         self.table.delete(*self.table.get_children())
@@ -93,7 +105,7 @@ class RunsPanel(ctk.CTkFrame):
             best = fmt(r.best_mAP50_95)
             date = time.strftime("%m-%d %H:%M", time.localtime(r.started)) if r.started else "-"
             self.table.insert("", "end", iid=r.id, values=(
-                r.name, r.task, ARCH_LABELS.get(r.arch, r.arch), r.side, r.status, best,
+                self._fit(r.name), r.task, ARCH_LABELS.get(r.arch, r.arch), r.side, r.status, best,
                 f"{r.epochs_done}/{r.epochs}", format_duration(r.duration), date))
         keep = [i for i in selected if i in self.records]
         if keep:

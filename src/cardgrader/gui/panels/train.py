@@ -92,7 +92,7 @@ class TrainPanel(ctk.CTkFrame):
         self.search = ctk.CTkEntry(logs, placeholder_text="search the log", width=220)
         self.search.grid(row=0, column=3, padx=14, pady=(8, 4), sticky="e")
         self.search.bind("<KeyRelease>", lambda _e: self._refilter())
-        self.log = ctk.CTkTextbox(logs, height=140, font=theme.mono_font(12), wrap="none")
+        self.log = ctk.CTkTextbox(logs, height=140, font=theme.mono_font(12), wrap="word")  # long lines wrap
         self.log.grid(row=1, column=0, columnspan=4, sticky="nsew", padx=10, pady=(0, 10))
         self.log.configure(state="disabled")
         for level, color in (("warning", theme.SEVERITY["warning"]), ("error", theme.SEVERITY["error"])):
