@@ -8,6 +8,15 @@ import customtkinter as ctk
 from cardgrader.gui import theme
 
 
+
+def grab_and_focus(dialog, widget) -> None:
+    """Make `dialog` modal and put the keyboard on `widget`."""
+    try:
+        dialog.grab_set()
+    except Exception:  # noqa: BLE001 - grabbing fails when the dialog is not yet viewable
+        pass
+    widget.focus_set()
+
 class ConfirmDialog(ctk.CTkToplevel):
     POLL_MS = 250
 
@@ -52,11 +61,7 @@ class ConfirmDialog(ctk.CTkToplevel):
         x = parent.winfo_rootx() + (parent.winfo_width() - self.winfo_width()) // 2
         y = parent.winfo_rooty() + (parent.winfo_height() - self.winfo_height()) // 3
         self.geometry(f"+{max(x, 0)}+{max(y, 0)}")
-        try:
-            self.grab_set()
-        except Exception:  # noqa: BLE001 - grabbing fails when the dialog is not yet viewable
-            pass
-        self.yes_button.focus_set()
+        grab_and_focus(self, self.yes_button)
 
     def _yes(self) -> None:
         self.result = True
@@ -99,14 +104,7 @@ class TextDialog(ctk.CTkToplevel):
         self.protocol("WM_DELETE_WINDOW", self._cancel)
         self.bind("<Escape>", lambda _e: self._cancel())
         self.bind("<Return>", lambda _e: self._ok())
-        self.after(50, self._grab)
-
-    def _grab(self) -> None:
-        try:
-            self.grab_set()
-        except Exception:  # noqa: BLE001 - grabbing fails when the dialog is not yet viewable
-            pass
-        self.entry.focus_set()
+        self.after(50, lambda: grab_and_focus(self, self.entry))
 
     def _ok(self) -> None:
         self.result = self.entry.get().strip()
