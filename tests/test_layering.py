@@ -103,7 +103,7 @@ def test_the_packages_import_along_the_arrows_only():
 
 
 def test_the_arrows_check_catches_an_import_up_the_layers(tmp_path):
-    from tests.test_import_cycles import import_graph
+    from tests.test_import_cycles import _write, import_graph
 
     files = {"cardgrader/__init__.py": "", "cardgrader/data/__init__.py": "",
              "cardgrader/training/__init__.py": "", "cardgrader/models/__init__.py": "",
@@ -111,9 +111,7 @@ def test_the_arrows_check_catches_an_import_up_the_layers(tmp_path):
              "cardgrader/training/engine.py": "def f():\n    from cardgrader.models import library\n",
              "cardgrader/models/library.py": "from cardgrader.training import engine\n",
              "cardgrader/errors.py": "from cardgrader.data import scan\n"}
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text, encoding="utf-8")
+    _write(tmp_path, files)
     assert layering_breaks(import_graph(tmp_path)) == ["cardgrader.errors -> cardgrader.data",
                                                        "cardgrader.errors -> cardgrader.data.scan",
                                                        "cardgrader.training.engine -> cardgrader.models",
