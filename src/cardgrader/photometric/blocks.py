@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,15 +55,45 @@ def light_dot(a: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np
 
 
 def worker_threads() -> int:
-    """Threads for block work: the idle cores (rounded), up to 4. The l2 solve is bound by memory
-    bandwidth, and on a machine whose cores are busy extra threads only queue behind the other work
-    (measured: 1.5x slower on a loaded 2-core box), so a busy machine gets one."""
+    """Threads for block work: the idle cores, up to 4. The l2 solve is bound by memory bandwidth, and
+    on a machine whose cores are busy extra threads only queue behind the other work (measured: 1.5x
+    slower on a loaded 2-core box), so a busy machine gets one."""
     cores = os.cpu_count() or 1
+    return max(1, min(4, round(cores - busy_cores())))
+
+
+def busy_cores() -> float:
+    """How many cores other processes keep busy now: on Linux their threads running or waiting to run at
+    this moment (the fewest of three looks a millisecond apart), elsewhere the load average. Not the
+    load average on Linux: it counts this process's own last minute (a solve right after another would
+    find the machine busy with itself) and its own idle math-library threads, which spin for a while."""
     try:
-        busy = os.getloadavg()[0]
+        running = []
+        for look in range(3):
+            if look:
+                time.sleep(0.001)
+            with open("/proc/loadavg", encoding="ascii") as stat:
+                everyone = int(stat.read().split()[3].split("/")[0])
+            running.append(everyone - _own_running())
+        return max(0, min(running))
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.getloadavg()[0]
     except (AttributeError, OSError):  # Windows has no load average
-        busy = 0.0
-    return max(1, min(4, round(cores - busy)))
+        return 0.0
+
+
+def _own_running() -> int:
+    """This process's threads that are running or runnable (state R in /proc/self/task/*/stat)."""
+    count = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat", encoding="ascii", errors="replace") as stat:
+                count += stat.read().rpartition(")")[2].split()[0] == "R"
+        except OSError:  # the thread ended meanwhile
+            continue
+    return count
 
 
 def store_fits(b: np.ndarray, normals: np.ndarray, albedo: np.ndarray, scratch: np.ndarray | None = None) -> None:
