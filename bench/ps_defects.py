@@ -17,6 +17,7 @@ same faces with no damage at all. Target: recall >= 0.8 at precision >= 0.5 for 
 up to 1 % noise, and an undamaged card >= 95 with no regions.
 
     python bench/ps_defects.py [--height 560 --width 400] [--cards 2] [--seed 0] [--artworks checker,text]
+        [--work-side 200]   (the defects on 2 x 2 pixel means, as a capture of 2000 px or more gets them)
 """
 
 from __future__ import annotations
@@ -40,13 +41,19 @@ def rigs() -> dict[str, np.ndarray]:
             "low": np.vstack([synthetic.ring_lights(8, 15, 10), near_axis])}
 
 
+SETTINGS = {}  # DefectSettings fields from the command line (--work-side)
+
+
 def analyse_card(card, lights: np.ndarray, noise: float, seed: int) -> dict:
     """{method: Analysis} of one rendered capture of `card`."""
     from cardgrader.photometric import analyse, synthetic
+    from cardgrader.photometric.defects import DefectSettings
 
     capture = synthetic.render(card.height, card.normals, card.mask, lights, albedo=card.albedo,
                                specular=card.specular, roughness=0.3, noise=noise, seed=seed)
-    return {method: analyse(capture.images, capture.directions, method) for method in METHODS}
+    settings = DefectSettings(**SETTINGS)
+    return {method: analyse(capture.images, capture.directions, method, defect_settings=settings)
+            for method in METHODS}
 
 
 def score_case(artwork: str, lights: np.ndarray, noise: float, size: tuple[int, int], cards: int, seed: int) -> dict:
@@ -78,6 +85,7 @@ def flat_case(artwork: str, lights: np.ndarray, noise: float, size: tuple[int, i
 
 def main() -> None:
     from cardgrader.photometric import synthetic
+    from cardgrader.photometric.defects import DefectSettings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--height", type=int, default=560)
@@ -85,12 +93,18 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=2, help="damaged cards per case (different seeds)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--artworks", default=",".join(synthetic.ARTWORKS))
+    parser.add_argument("--work-side", type=int, help="map defects on k x k pixel means from a short side of 2 x "
+                        "this (DefectSettings.work_side; e.g. 200 at 400 px: what a 2000 px capture gets)")
     args = parser.parse_args()
+    if args.work_side is not None:
+        SETTINGS["work_side"] = args.work_side
     size = (args.height, args.width)
     artworks = args.artworks.split(",")
     start = time.perf_counter()
-    print(f"{args.cards} cards of {args.width}x{args.height} per case, 3 dents + 2 scratches each; P precision, "
-          "R recall, false: regions that are no planted defect")
+    factor = DefectSettings(**SETTINGS).factor(*size)
+    print(f"{args.cards} cards of {args.width}x{args.height} per case, 3 dents + 2 scratches each"
+          + (f", mapped on {factor} x {factor} pixel means" if factor > 1 else "")
+          + "; P precision, R recall, false: regions that are no planted defect")
     print(f"{'artwork':9s} {'lamps':5s} {'noise':>5s}  " + "  ".join(f"{m + ' P':>9s} {'R':>5s} {'false':>5s}" for m in METHODS)
           + "  target")
     misses = []

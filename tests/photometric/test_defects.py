@@ -162,3 +162,32 @@ def test_the_summary_states_the_rule_with_its_numbers():
     assert "weight(kind)" in summary["integrity_definition"]
     assert summary["noise_deg"] > 0 and summary["threshold_deg"] > summary["noise_deg"]
     assert summary["counts"]["dent"] == 1
+
+
+def test_a_large_capture_is_mapped_on_pixel_means_and_finds_the_same_defects():
+    """A capture whose short side is at least twice `work_side` is mapped on 2 x 2 means: the same defects
+    as at full resolution, in the capture's pixels, and the summary says so."""
+    card = synthetic.card(400, 300, dents=2, scratches=2, creases=1, seed=4)
+    capture = synthetic.render(card.height, card.normals, card.mask, RING, albedo=card.albedo, noise=0.004)
+    result = solve(capture.images, capture.directions, "robust", residual=True)
+    depth = integrate(result.normals)
+    maps = {}
+    for work_side in (0, 150):  # 0: full resolution; 150: 300 px // 150 = 2 x 2 means
+        maps[work_side] = find_defects(result.normals, None, depth, DefectSettings(work_side=work_side),
+                                       result.residual, result.albedo, used_fraction=result.used_fraction)
+    full, binned = maps[0], maps[150]
+    assert (full.factor, binned.factor) == (1, 2)
+    assert binned.mask.shape == (400, 300) and binned.deviation.shape == (200, 150)
+    assert binned.mask.sum() == sum(r.area_px for r in binned.regions)
+    pairing = match([r.bbox for r in full.regions], [r.bbox for r in binned.regions])
+    assert len(binned.regions) == len(full.regions) == len(pairing.pairs) >= 4
+    for i, j in pairing.pairs:
+        a, b = full.regions[i], binned.regions[j]
+        assert a.kind == b.kind
+        assert np.abs(np.subtract(a.bbox, b.bbox)).max() <= 4, (a.bbox, b.bbox)
+        assert abs(a.area_px - b.area_px) <= 0.25 * a.area_px
+        assert abs(a.depth_px - b.depth_px) <= 0.15 * abs(a.depth_px) + 0.05
+    assert abs(full.integrity - binned.integrity) <= 2.0
+    summary = binned.summary()
+    assert summary["working_size"] == [150, 200] and "means of 2 x 2 pixels" in summary["defect_definition"]
+    assert "working_size" in full.summary() and "means of" not in full.summary()["defect_definition"]

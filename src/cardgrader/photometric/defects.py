@@ -28,7 +28,8 @@ pristine card scores 100, one deep dent about 88, a crease about 70, and a card 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -58,6 +59,10 @@ DEFECT_DEFINITION = (
     "than {lean:.0%} of their sum is shading, not relief); the pieces of one scratch that dark ink "
     "interrupts count once. On a noiseless capture nothing under {floor:g} deg counts."
 )
+WORKING_DEFINITION = (
+    " The map is made on the means of {f} x {f} pixels (the normals, albedo, residual and depth averaged), "
+    "since the capture's short side is at least {f} x {side} px: its smallest defect spans dozens of them."
+)
 
 
 @dataclass
@@ -70,13 +75,23 @@ class DefectSettings:
     min_area_fraction: float = 2e-4  # ... and a defect is never smaller than this share of the card
     max_lean: float = 0.6  # relief's walls tilt against each other; a patch leaning as one is shading
     edge_margin_px: int = 3  # the card's cut edge is not its surface
+    work_side: int = 1000  # a capture whose short side is k times this (k >= 2) is mapped on k x k pixel means
+
+    def factor(self, height: int, width: int) -> int:
+        """How many pixels a side of one working pixel spans: 1 up to twice `work_side` on the short side."""
+        return max(1, min(height, width) // self.work_side) if self.work_side > 0 else 1
 
     def min_area(self, card_area_px: int) -> int:
         return max(self.min_area_px, round(self.min_area_fraction * card_area_px))
 
-    def definition(self, card_area_px: int) -> str:
-        return DEFECT_DEFINITION.format(grow=self.grow_sigmas, seed=self.seed_sigmas, area=self.min_area(card_area_px),
-                                        lean=self.max_lean, floor=self.min_deviation_deg)
+    def definition(self, card_area_px: int, factor: int = 1) -> str:
+        """The rule in words; `card_area_px` is the card's area in the capture's pixels."""
+        area = self.min_area(card_area_px // (factor * factor)) * factor * factor
+        text = DEFECT_DEFINITION.format(grow=self.grow_sigmas, seed=self.seed_sigmas, area=area, lean=self.max_lean,
+                                        floor=self.min_deviation_deg)
+        if factor > 1:
+            text += WORKING_DEFINITION.format(f=factor, side=self.work_side)
+        return text
 
 
 @dataclass
@@ -109,13 +124,20 @@ class DefectMap:
     settings: DefectSettings = field(default_factory=DefectSettings)
     noise_deg: np.ndarray | None = None  # (H, W) float32, each pixel's noise (sd per axis), degrees
     median_noise_deg: float = 0.0  # the noise of the card's median pixel
+    factor: int = 1  # `deviation` and `noise_deg` are at the working resolution: H / factor x W / factor
+
+    @property
+    def working_size(self) -> list[int]:
+        """Width and height of the working resolution."""
+        return [int(self.deviation.shape[1]), int(self.deviation.shape[0])]
 
     def summary(self) -> dict:
         counts = {kind: sum(r.kind == kind for r in self.regions) for kind in KIND_WEIGHTS}
         return {
             "integrity": round(self.integrity, 1),
             "integrity_definition": SCORE_DEFINITION,
-            "defect_definition": self.settings.definition(self.card_area_px),
+            "defect_definition": self.settings.definition(self.card_area_px, self.factor),
+            "working_size": self.working_size,
             "threshold_deg": round(self.threshold_deg, 2),
             "noise_deg": round(self.median_noise_deg, 3),
             "defect_area_fraction": round(float(self.mask.sum()) / max(self.card_area_px, 1), 5),
@@ -212,13 +234,110 @@ def _deviation(normals: np.ndarray, smooth: np.ndarray, card: np.ndarray | None,
     return angle
 
 
-def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.ndarray | None = None,
+Depth = np.ndarray | Callable[[], np.ndarray] | None  # an array, or a call that gives it when a region needs it
+
+
+def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: Depth = None,
                  settings: DefectSettings | None = None, residual: np.ndarray | None = None,
                  albedo: np.ndarray | None = None, used_fraction: np.ndarray | None = None) -> DefectMap:
     """Defect mask, regions and integrity score of a card's normal map. `albedo` (and the robust solver's
     `used_fraction`, the share of lights each pixel kept) tell where its normals are noisy; the solver's
-    `residual` where Lambert's model failed; with `depth` each region gets a depth."""
+    `residual` where Lambert's model failed; with `depth` each region gets a depth (`depth` may be a call
+    that gives the depth map: it is made only if there is a region, so depth can be integrated meanwhile).
+
+    A capture whose short side is at least twice `settings.work_side` is mapped on the means of k x k
+    pixels (`DefectSettings.factor`); the mask and the regions are given in the capture's pixels."""
     s = settings or DefectSettings()
+    h, w = normals.shape[:2]
+    f = s.factor(h, w)
+    if f == 1:
+        return _find_defects(normals, mask, depth, s, residual, albedo, used_fraction)
+    card = None if mask is None else np.asarray(mask, bool)
+    binned_mask = None if card is None else _bin(card.astype(np.float32), f) >= 0.5
+    found = _find_defects(_unit(_bin(normals, f)), binned_mask, depth, s,
+                          *(None if a is None else _bin(a, f) for a in (residual, albedo, used_fraction)), factor=f,
+                          capture_normals=np.asarray(normals, np.float32))
+    return _enlarge(found, f, (h, w), h * w if card is None else int(np.count_nonzero(card)))
+
+
+def _depth_map(depth: Depth) -> np.ndarray:
+    return np.ascontiguousarray(depth() if callable(depth) else depth, np.float32)
+
+
+class _OnCapture:
+    """A region measured on the capture's own pixels (the f x f each working pixel stands for): its
+    deviation from the smooth shape and its depth. On their means a crease's sharp fold would lose a
+    fifth of its height and tilt, and so would the score. `smooth` (unit length or not) and
+    `smooth_depth` are the card's smooth shape at the working resolution, enlarged (interpolated)."""
+
+    def __init__(self, f: int, normals: np.ndarray, smooth: np.ndarray, depth: np.ndarray | None,
+                 smooth_depth: np.ndarray | None):
+        self.f, self.normals, self.smooth, self.depth, self.smooth_depth = f, normals, smooth, depth, smooth_depth
+
+    def _enlarged(self, values: np.ndarray, x: int, y: int, bw: int, bh: int) -> np.ndarray:
+        """`values` in the working window (x, y, bw, bh), enlarged to the capture's pixels; taken with a
+        pixel of margin so that the interpolation at the window's edge sees the pixels beyond it."""
+        h, w = values.shape[:2]
+        x0, y0, x1, y1 = max(0, x - 1), max(0, y - 1), min(w, x + bw + 1), min(h, y + bh + 1)
+        f = self.f
+        big = cv2.resize(np.ascontiguousarray(values[y0:y1, x0:x1]), ((x1 - x0) * f, (y1 - y0) * f),
+                         interpolation=cv2.INTER_LINEAR)
+        return big[(y - y0) * f:(y - y0 + bh) * f, (x - x0) * f:(x - x0 + bw) * f]
+
+    def measure(self, pixels: np.ndarray, x: int, y: int) -> tuple[np.ndarray, float | None]:
+        """Deviation (degrees) of the capture's pixels under a region's working `pixels` (a window whose
+        top left corner is the working pixel (x, y)), and the region's depth (None without depth)."""
+        f, (bh, bw) = self.f, pixels.shape
+        member = cv2.resize(pixels.astype(np.uint8), (bw * f, bh * f), interpolation=cv2.INTER_NEAREST) > 0
+        window = (slice(y * f, (y + bh) * f), slice(x * f, (x + bw) * f))
+        smooth = np.ascontiguousarray(self._enlarged(self.smooth, x, y, bw, bh))
+        normals = np.ascontiguousarray(self.normals[window])
+        cos = _dot(normals, smooth) / np.maximum(cv2.sqrt(_dot(smooth, smooth)), np.float32(1e-6))
+        deviation = np.degrees(np.arccos(np.clip(cos[member], -1.0, 1.0)))
+        if self.depth is None:
+            return deviation, None
+        relief = self.depth[window] - self._enlarged(self.smooth_depth, x, y, bw, bh)
+        return deviation, _extreme(relief[member])
+
+
+def _extreme(relief: np.ndarray) -> float:
+    """How far below (positive) or above (negative) the smooth surface a region's relief goes."""
+    low, high = float(relief.min()), float(relief.max())
+    return -low if -low >= high else -high
+
+
+def _bin(values: np.ndarray, f: int) -> np.ndarray:
+    """The means of `f` x `f` pixel blocks (float32; a last partial row or column of blocks is dropped)."""
+    h, w = values.shape[:2]
+    hb, wb = h // f, w // f
+    return cv2.resize(np.asarray(values, np.float32)[:hb * f, :wb * f], (wb, hb), interpolation=cv2.INTER_AREA)
+
+
+def _enlarge(found: DefectMap, f: int, shape: tuple[int, int], card_area: int) -> DefectMap:
+    """A defect map made on `f` x `f` pixel means, in the capture's pixels (`shape`, the card `card_area`)."""
+    h, w = shape
+    hb, wb = found.mask.shape
+    mask = np.zeros((h, w), bool)
+    if found.regions:
+        mask[:hb * f, :wb * f] = cv2.resize(found.mask.view(np.uint8), (wb * f, hb * f),
+                                            interpolation=cv2.INTER_NEAREST).view(bool)
+    regions = []
+    for r in found.regions:
+        x0, y0, x1, y1 = r.bbox
+        regions.append(replace(
+            r, bbox=[x0 * f, y0 * f, (x1 + 1) * f - 1, (y1 + 1) * f - 1], area_px=r.area_px * f * f,
+            centroid=[round((c + 0.5) * f - 0.5, 1) for c in r.centroid],
+            length_px=round(r.length_px * f, 1), width_px=round(r.width_px * f, 1)))
+    return replace(found, mask=mask, regions=regions, integrity=integrity_score(regions, card_area),
+                   card_area_px=card_area, factor=f)
+
+
+def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s: DefectSettings,
+                  residual: np.ndarray | None, albedo: np.ndarray | None,
+                  used_fraction: np.ndarray | None, factor: int = 1,
+                  capture_normals: np.ndarray | None = None) -> DefectMap:
+    """The defect map of `normals` and the maps beside them, all at the working resolution, except
+    `depth`: the capture's own, `factor` times as large a side, as `capture_normals` are."""
     normals = np.ascontiguousarray(normals, np.float32)
     h, w = normals.shape[:2]
     card = np.ones((h, w), bool) if mask is None else np.asarray(mask, bool)
@@ -261,25 +380,31 @@ def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: np.
                                offset=(x0, y0))
         binary = seeded_groups(binary, seeds[box], s.min_area(card_area)).astype(np.uint8)
         binary = (_fill_holes(binary) & inner[box]).astype(np.uint8)
-        relief = None
+        depth = None if depth is None else _depth_map(depth)
+        smooth_depth = None
         if depth is not None:
-            depth = np.ascontiguousarray(depth, np.float32)
-            relief = depth[box] - _blur_without(depth, shape_from, supported, sigma,
-                                                lambda: _masked_blur(depth, whole_card, sigma))[box]
+            working = depth if factor == 1 else _bin(depth, factor)
+            smooth_depth = _blur_without(working, shape_from, supported, sigma,
+                                         lambda: _masked_blur(working, whole_card, sigma))
+        on_capture = None if factor == 1 else _OnCapture(factor, capture_normals, smooth, depth, smooth_depth)
         misfit = None if residual is None or albedo is None else (residual[box], albedo[box])
-        regions = _regions(binary, deviation[box], z[box], relief, misfit, min(h, w), (x0, y0))
+        regions = _regions(binary, deviation[box], z[box], misfit, min(h, w), (x0, y0),
+                           relief=None if depth is None or factor > 1 else depth - smooth_depth, on_capture=on_capture)
         found[box] = binary > 0
     typical = float(np.median(sample(noise[inner])))
     return DefectMap(found, deviation, regions, integrity_score(regions, card_area),
                      s.seed_sigmas * typical, card_area, s, noise, typical)
 
 
-def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray, relief: np.ndarray | None,
+def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray,
              misfit: tuple[np.ndarray, np.ndarray] | None, short_side: int,
-             offset: tuple[int, int] = (0, 0)) -> list[DefectRegion]:
+             offset: tuple[int, int] = (0, 0), relief: np.ndarray | None = None,
+             on_capture: _OnCapture | None = None) -> list[DefectRegion]:
     """One region per connected group of defective pixels (pieces of one scratch count as one).
-    `misfit` is (residual, albedo): the region's misfit is its mean residual / albedo. The arrays may be
-    a window of the card whose top left corner is `offset` (x, y); regions are placed on the card."""
+    `misfit` is (residual, albedo): the region's misfit is its mean residual / albedo; `relief` the
+    card's depth less its smooth shape, or `on_capture` measures deviation and depth on the capture's
+    own pixels. The arrays but `relief` may be a window of the card whose top left corner is `offset`
+    (x, y); regions are placed on the card."""
     links = scratch_links(binary, offset=offset).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary | links, connectivity=8)
     ox, oy = offset
@@ -296,12 +421,12 @@ def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray, relief: n
                                        offset=(x + ox, y + oy))
         (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.concatenate(outlines).reshape(-1, 2).astype(np.float32))
         length, width = max(side_a, side_b) + 1.0, min(side_a, side_b) + 1.0
-        dev = deviation[window][pixels]
-        depth_px = 0.0
-        if relief is not None:
-            rel = relief[window][pixels]
-            low, high = float(rel.min()), float(rel.max())
-            depth_px = -low if -low >= high else -high
+        dev, depth_px = deviation[window][pixels], 0.0
+        if on_capture is not None:
+            dev, depth = on_capture.measure(pixels, x + ox, y + oy)
+            depth_px = depth or 0.0
+        elif relief is not None:
+            depth_px = _extreme(relief[ys + y + oy, xs + x + ox])
         regions.append(DefectRegion(
             id=len(regions) + 1, kind=_kind(length, width, short_side),
             bbox=[x + ox + int(xs.min()), y + oy + int(ys.min()), x + ox + int(xs.max()), y + oy + int(ys.max())],
