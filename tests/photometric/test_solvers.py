@@ -53,10 +53,10 @@ def test_l2_is_plain_least_squares_over_every_light():
     assert solve(images, directions, method="l2").residual is None  # only on request: it costs bandwidth
 
 
-@pytest.mark.parametrize("count", [4, 5, 6, 7, 12])
+@pytest.mark.parametrize("count", [4, 5, 6, 7, 12, 16, 17, 24])
 def test_l2_residual_is_the_rms_misfit_for_few_and_many_lights(count):
     rng = np.random.default_rng(count)
-    directions = synthetic.grid_lights(count, 1, half_height=0.0) if count < 12 else synthetic.grid_lights(4, 3)
+    directions = synthetic.grid_lights(count, 1, half_height=0.0) if count < 12 else synthetic.ring_lights(count, 40, 10)
     directions = np.vstack([directions[:-1], [[0.1, 0.5, 0.86]]])
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     images = rng.uniform(0.05, 1.0, (count, 5, 6)).astype(np.float32)
