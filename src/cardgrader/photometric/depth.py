@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+DIVIDE_ROWS = 128  # rows per band of the spectral division (a small temporary, in cache)
 RAKING_LIGHT = np.array([-0.6, 0.6, 0.53])  # from the top left, about 32 degrees above the card
 
 
@@ -22,7 +23,7 @@ def slopes(normals: np.ndarray, mask: np.ndarray | None = None, max_slope: float
     nz = np.maximum(normals[..., 2], np.float32(1.0 / max_slope))
     p = np.divide(normals[..., 0], nz)
     np.negative(p, out=p)
-    q = np.divide(normals[..., 1], nz)
+    q = np.divide(normals[..., 1], nz, out=nz)  # n_z is not needed after this
     if mask is not None:
         outside = ~np.asarray(mask, bool)
         p[outside] = 0.0
@@ -72,14 +73,18 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
         if not known.all():
             pp, qq = _extend([pp, qq], known)
         p, q = pp, qq
-    coeffs = cv2.dct(_divergence(p, q))
-    ky = 2.0 * np.cos(np.pi * np.arange(ph) / ph) - 2.0
-    kx = 2.0 * np.cos(np.pi * np.arange(pw) / pw) - 2.0
-    denom = np.add.outer((2.0 * ky).astype(np.float32), (2.0 * kx).astype(np.float32))  # x2: see _divergence
-    denom[0, 0] = 1.0
-    coeffs /= denom
-    coeffs[0, 0] = 0.0  # depth is known up to a constant
-    z = np.ascontiguousarray(cv2.idct(coeffs)[:h, :w])
+    coeffs = _divergence(p, q)
+    del p, q
+    cv2.dct(coeffs, coeffs)  # in place: each full-size array is a fresh 4-byte-per-pixel allocation
+    ky = (4.0 * np.cos(np.pi * np.arange(ph) / ph) - 4.0).astype(np.float32)  # x2: see _divergence
+    kx = (4.0 * np.cos(np.pi * np.arange(pw) / pw) - 4.0).astype(np.float32)
+    coeffs[0, 0] = 0.0  # depth is known up to a constant (the eigenvalue ky[0] + kx[0] is 0)
+    coeffs[0, 1:] /= kx[1:]  # ky[0] is 0
+    for top in range(1, ph, DIVIDE_ROWS):  # the eigenvalues ky + kx, a band of rows at a time
+        rows = slice(top, top + DIVIDE_ROWS)
+        coeffs[rows] /= ky[rows, None] + kx[None, :]
+    cv2.idct(coeffs, coeffs)
+    z = np.ascontiguousarray(coeffs[:h, :w])
     if mask is not None:
         card = np.asarray(mask, np.uint8)
         z -= np.float32(cv2.mean(z, card)[0])

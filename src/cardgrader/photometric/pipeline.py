@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from cardgrader.photometric.capture import PhotoCapture
-from cardgrader.photometric.defects import DefectMap, DefectSettings, find_defects
+from cardgrader.photometric.defects import DefectMap, DefectSettings, Depth, find_defects
 from cardgrader.photometric.depth import integrate, shaded
 from cardgrader.photometric.solvers import PhotometricResult, Progress, solve
 
-# Shares of the whole job, for one progress bar across the stages.
-SOLVE_SHARE, DEPTH_SHARE = 0.75, 0.15
+# The solve's share of the whole job, for one progress bar across the stages.
+SOLVE_SHARE = 0.75
 
 
 @dataclass
@@ -33,9 +34,11 @@ class Analysis:
 
 def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", mask: np.ndarray | None = None,
             progress: Progress | None = None, defect_settings: DefectSettings | None = None,
-            solved: Callable[[PhotometricResult], None] | None = None) -> Analysis:
+            solved: Callable[[PhotometricResult], None] | None = None,
+            integrated: Callable[[np.ndarray, np.ndarray], None] | None = None) -> Analysis:
     """Solve, integrate and map defects; `images` are (N, H, W) float32 already divided by intensity.
-    `solved(result)` is called as soon as the normals are known (the CLI starts writing them then)."""
+    `solved(result)` is called as soon as the normals are known, `integrated(depth, shaded)` as soon as
+    those are (from another thread): the CLI starts writing them then."""
     report = progress or (lambda _f, _m: None)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -44,23 +47,31 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
     seconds["solve"] = time.perf_counter() - start
     if solved is not None:
         solved(result)
-    report(SOLVE_SHARE, "integrating depth")
-    start = time.perf_counter()
+    report(SOLVE_SHARE, "integrating depth, mapping defects")
     card = result.mask if mask is not None else None
-    depth = integrate(result.normals, card)
-    seconds["depth"] = time.perf_counter() - start
-    report(SOLVE_SHARE + DEPTH_SHARE, "mapping defects")
-    start = time.perf_counter()
-    defects = _defects(result, card, depth, defect_settings)
-    seconds["defects"] = time.perf_counter() - start
-    start = time.perf_counter()
-    picture = shaded(result.normals)
-    seconds["shaded"] = time.perf_counter() - start
+
+    def integrate_and_shade() -> tuple[np.ndarray, np.ndarray, float, float]:
+        start = time.perf_counter()
+        depth = integrate(result.normals, card)
+        middle = time.perf_counter()
+        picture = shaded(result.normals)
+        if integrated is not None:
+            integrated(depth, picture)
+        return depth, picture, middle - start, time.perf_counter() - middle
+
+    # Depth is integrated (and the normals shaded) on a second thread while the defects are mapped: they
+    # need depth only for the regions they find, at the end.
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(integrate_and_shade)
+        start = time.perf_counter()
+        defects = _defects(result, card, lambda: job.result()[0], defect_settings)
+        seconds["defects"] = time.perf_counter() - start
+        depth, picture, seconds["depth"], seconds["shaded"] = job.result()
     report(1.0, "done")
     return Analysis(result, depth, picture, defects, {k: round(v, 3) for k, v in seconds.items()})
 
 
-def _defects(result: PhotometricResult, card: np.ndarray | None, depth: np.ndarray,
+def _defects(result: PhotometricResult, card: np.ndarray | None, depth: Depth,
              settings: DefectSettings | None) -> DefectMap:
     return find_defects(result.normals, card, depth, settings, result.residual, result.albedo,
                         used_fraction=result.used_fraction)
@@ -73,5 +84,7 @@ def defects_within(analysis: Analysis, card: np.ndarray) -> DefectMap:
 
 def analyse_capture(capture: PhotoCapture, method: str = "robust", progress: Progress | None = None,
                     defect_settings: DefectSettings | None = None,
-                    solved: Callable[[PhotometricResult], None] | None = None) -> Analysis:
-    return analyse(capture.images, capture.directions, method, capture.mask, progress, defect_settings, solved)
+                    solved: Callable[[PhotometricResult], None] | None = None,
+                    integrated: Callable[[np.ndarray, np.ndarray], None] | None = None) -> Analysis:
+    return analyse(capture.images, capture.directions, method, capture.mask, progress, defect_settings, solved,
+                   integrated)

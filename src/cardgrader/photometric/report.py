@@ -135,7 +135,8 @@ PNG_STORED = [cv2.IMWRITE_PNG_COMPRESSION, 0, cv2.IMWRITE_PNG_FILTER, cv2.IMWRIT
 class OutputWriter:
     """Writes the outputs into `out` (created if needed) on background threads, each as soon as what it
     shows is known: `solved(result)` right after the solve, so that the normals are saved while depth
-    and defects are still being worked out; `finish(analysis)` the rest, then report.json."""
+    and defects are still being worked out, `integrated(depth, shaded)` when those are (from any
+    thread); `finish(analysis)` the rest, then report.json."""
 
     def __init__(self, out: str | Path):
         self.out = Path(out)
@@ -163,14 +164,18 @@ class OutputWriter:
         self._array("residual.npy", result.residual)
         self._picture("normal_map.png", lambda: normal_map_image(result.normals))
 
+    def integrated(self, depth: np.ndarray, picture: np.ndarray) -> None:
+        self._array("depth.npy", depth)
+        self._picture("shaded.png", lambda: picture)
+
     def finish(self, analysis: Analysis, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write what is left, wait for every file, then write report.json; returns the report."""
         start = time.perf_counter()
         try:
             if "normals.npy" not in self._jobs:
                 self.solved(analysis.result)
-            self._array("depth.npy", analysis.depth)
-            self._picture("shaded.png", lambda: analysis.shaded)
+            if "depth.npy" not in self._jobs:
+                self.integrated(analysis.depth, analysis.shaded)
             self._picture("defects.png", lambda: defects_image(analysis))
             for job in self._jobs.values():
                 job.result()
