@@ -75,16 +75,26 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
         p, q = pp, qq
     coeffs = _divergence(p, q)
     del p, q
-    cv2.dct(coeffs, coeffs)  # in place: each full-size array is a fresh 4-byte-per-pixel allocation
+    # The 2-D cosine transform one axis at a time, the second on the transpose: cv2.dct's own 2-D
+    # transform takes the columns slowly (2000 x 2800: 28 ms this way, 44 ms that way). The spectrum
+    # stays transposed (rows: the x frequency) until the inverse row transform has undone the second.
+    cv2.dct(coeffs, coeffs, flags=cv2.DCT_ROWS)
+    spectrum = cv2.transpose(coeffs)
+    del coeffs
+    cv2.dct(spectrum, spectrum, flags=cv2.DCT_ROWS)
     ky = (4.0 * np.cos(np.pi * np.arange(ph) / ph) - 4.0).astype(np.float32)  # x2: see _divergence
     kx = (4.0 * np.cos(np.pi * np.arange(pw) / pw) - 4.0).astype(np.float32)
-    coeffs[0, 0] = 0.0  # depth is known up to a constant (the eigenvalue ky[0] + kx[0] is 0)
-    coeffs[0, 1:] /= kx[1:]  # ky[0] is 0
-    for top in range(1, ph, DIVIDE_ROWS):  # the eigenvalues ky + kx, a band of rows at a time
+    spectrum[0, 0] = 0.0  # depth is known up to a constant (the eigenvalue kx[0] + ky[0] is 0)
+    spectrum[0, 1:] /= ky[1:]  # kx[0] is 0
+    for top in range(1, pw, DIVIDE_ROWS):  # the eigenvalues kx + ky, a band of rows at a time
         rows = slice(top, top + DIVIDE_ROWS)
-        coeffs[rows] /= ky[rows, None] + kx[None, :]
-    cv2.idct(coeffs, coeffs)
-    z = np.ascontiguousarray(coeffs[:h, :w])
+        spectrum[rows] /= kx[rows, None] + ky[None, :]
+    cv2.idct(spectrum, spectrum, flags=cv2.DCT_ROWS)
+    z = cv2.transpose(spectrum)
+    del spectrum
+    cv2.idct(z, z, flags=cv2.DCT_ROWS)
+    if (ph, pw) != (h, w):
+        z = np.ascontiguousarray(z[:h, :w])
     if mask is not None:
         card = np.asarray(mask, np.uint8)
         z -= np.float32(cv2.mean(z, card)[0])
