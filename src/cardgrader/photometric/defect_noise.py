@@ -29,6 +29,22 @@ DARKEST = 1e-3  # an albedo below this carries no signal: its normal is noise
 SAMPLE = 250_000  # how many values a median is taken over, at most
 
 
+def median(values: np.ndarray) -> float:
+    """np.median of `values` (flat; NaN when empty), by sorting: numpy's vectorised sort of float32 is
+    several times faster than the selection np.median makes (250,000 values: 0.8 ms against 2.7 ms)."""
+    flat = np.ravel(values)
+    return float(_middle(np.sort(flat)[None, :])[0]) if flat.size else float("nan")
+
+
+def _middle(rows: np.ndarray) -> np.ndarray:
+    """The median of each row of a row-sorted (K, M) array: the middle value, or the mean of the middle
+    two, as np.median takes it."""
+    half = rows.shape[1] // 2
+    if rows.shape[1] % 2:
+        return rows[:, half]
+    return (rows[:, half - 1] + rows[:, half]) * rows.dtype.type(0.5)
+
+
 def sample(values: np.ndarray, most: int = SAMPLE) -> np.ndarray:
     """Every k-th of `values` (flat), at most `most` of them: a median needs no more."""
     flat = values.ravel()
@@ -39,7 +55,7 @@ def noise_scale(deviation: np.ndarray, inner: np.ndarray, gain: np.ndarray) -> f
     """The card's noise per unit of relative noise (radians): the median over the card of deviation
     over the pixel's relative noise (deviation x `gain`, gain = 1 / relative noise), as a Rayleigh median."""
     ratio = sample(deviation[inner] * gain[inner])
-    return float(np.median(ratio)) / RAYLEIGH_MEDIAN if ratio.size else 0.0
+    return median(ratio) / RAYLEIGH_MEDIAN if ratio.size else 0.0
 
 
 def local_scale(normals: np.ndarray, gain: np.ndarray, tile: int = 16) -> np.ndarray:
@@ -58,13 +74,8 @@ def local_scale(normals: np.ndarray, gain: np.ndarray, tile: int = 16) -> np.nda
         padded = np.zeros((ph, pw), np.float32)
         padded[:h, :w] = scatter
         scatter = padded
-    tiles = scatter.reshape(ph // tile, tile, pw // tile, tile).transpose(0, 2, 1, 3).reshape(ph // tile, pw // tile, -1)
-    half = tiles.shape[2] // 2
-    if tiles.shape[2] % 2:
-        medians = np.partition(tiles, half, axis=2)[..., half]
-    else:  # the median of an even count: the mean of the middle two, as np.median takes it
-        middle = np.partition(tiles, (half - 1, half), axis=2)
-        medians = (middle[..., half - 1] + middle[..., half]) * np.float32(0.5)
+    tiles = np.sort(scatter.reshape(ph // tile, tile, pw // tile, tile).transpose(0, 2, 1, 3).reshape(-1, tile * tile))
+    medians = _middle(tiles).reshape(ph // tile, pw // tile)
     spread = cv2.resize(np.ascontiguousarray(medians, np.float32), (pw, ph), interpolation=cv2.INTER_LINEAR)[:h, :w]
     return spread * np.float32(1.0 / (RAYLEIGH_MEDIAN * np.sqrt(8.0 / 9.0)))
 
@@ -74,7 +85,7 @@ def excess_misfit(residual: np.ndarray, inner: np.ndarray, used: np.ndarray | No
     the card's pixels that kept as many lights (noise leaves sigma sqrt((k - 3) / k) with k lights),
     or of the whole card where fewer than `least` pixels did."""
     on_card = residual[inner]
-    overall = float(np.median(sample(on_card)))
+    overall = median(sample(on_card))
     if used is None:
         return np.maximum(residual - 3.0 * overall, 0.0)
     group = np.rint(used * 1000).astype(np.uint16)
@@ -83,7 +94,7 @@ def excess_misfit(residual: np.ndarray, inner: np.ndarray, used: np.ndarray | No
     shares = np.flatnonzero(counts >= least)
     if shares.size > 255:  # more kinds of pixel than a byte can name: the plain way
         for share in shares:
-            typical[share] = np.median(sample(residual[inner & (group == share)]))
+            typical[share] = median(sample(residual[inner & (group == share)]))
         return np.maximum(residual - 3.0 * typical[group], 0.0)
     # Each pixel's share as a byte (0: a share of too few pixels, judged by the whole card). A share of
     # fewer than 2 x SAMPLE pixels is sampled whole, so its median needs its residuals in any order: one
@@ -97,7 +108,7 @@ def excess_misfit(residual: np.ndarray, inner: np.ndarray, used: np.ndarray | No
     sizes = counts[shares]
     large = sizes >= 2 * SAMPLE
     for code in np.flatnonzero(large) + 1:
-        table[code] = np.median(sample(on_card[on_card_codes == code]))
+        table[code] = median(sample(on_card[on_card_codes == code]))
     if not large.all():
         whole = np.ones(256, bool)
         whole[0] = False
@@ -107,7 +118,7 @@ def excess_misfit(residual: np.ndarray, inner: np.ndarray, used: np.ndarray | No
         ordered = on_card[picked][np.argsort(picked_codes, kind="stable")]
         starts = np.concatenate([[0], np.cumsum(np.where(large, 0, sizes))])
         for code in np.flatnonzero(~large) + 1:
-            table[code] = np.median(ordered[starts[code - 1]:starts[code]])
+            table[code] = median(ordered[starts[code - 1]:starts[code]])
     excess = cv2.scaleAdd(cv2.LUT(codes, table), -3.0, np.asarray(residual, np.float32))
     return np.maximum(excess, 0.0, out=excess)
 

@@ -40,7 +40,7 @@ from cardgrader.photometric.defect_evidence import (
     seeded_groups,
     significant,
 )
-from cardgrader.photometric.defect_noise import pixel_noise, sample
+from cardgrader.photometric.defect_noise import median, pixel_noise, sample
 
 KIND_WEIGHTS = {"crease": 30.0, "dent": 12.0, "scratch": 8.0}
 SEVERE_DEG = 15.0
@@ -149,9 +149,9 @@ class DefectMap:
 _SUM3 = np.ones((1, 3), np.float32)
 
 
-def _masked_blur(values: np.ndarray, mask: np.ndarray | None, sigma: float) -> np.ndarray:
+def _masked_blur(values: np.ndarray, mask: np.ndarray | None, sigma: float, unit: bool = False) -> np.ndarray:
     """Gaussian blur that only averages pixels inside the mask (normalised convolution); `mask` None is
-    the whole image.
+    the whole image. `unit`: (H, W, 3) vectors come back of unit length.
 
     A wide blur is done on a reduced image (about 4 px of sigma there) and enlarged again: the smooth
     shape has no detail to lose, and a 200-px kernel on a full card scan would take minutes."""
@@ -162,12 +162,16 @@ def _masked_blur(values: np.ndarray, mask: np.ndarray | None, sigma: float) -> n
         num, weight = values, np.ones(small[::-1], np.float32)
     else:
         weight = mask.astype(np.float32)
-        num = values * (weight[..., None] if values.ndim == 3 else weight)
+        num = cv2.copyTo(values, np.ascontiguousarray(mask).view(np.uint8)) if mask.dtype == bool else values * (
+            weight[..., None] if values.ndim == 3 else weight)  # a 0/1 weight: the pixels of the mask, zeros elsewhere
     if factor > 1:
         num = cv2.resize(num, small, interpolation=cv2.INTER_AREA)
         if mask is not None:
             weight = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
     num = cv2.GaussianBlur(num, (0, 0), sigma / factor)
+    if unit:  # the weight scales a vector's length only
+        out = cv2.resize(num, (w, h), interpolation=cv2.INTER_LINEAR) if factor > 1 else num
+        return _unit(out)  # after the enlargement: a deviation of a fraction of a degree needs exact lengths
     den = np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma / factor), 1e-6)
     out = num / (den[..., None] if values.ndim == 3 else den)
     if factor > 1:
@@ -181,19 +185,22 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
-    length = cv2.sqrt(_dot(vectors, vectors))
-    return vectors * (1.0 / np.maximum(length, np.float32(1e-6)))[..., None]
+    """`vectors` (H, W, 3) float32 made unit length, in place (a zero vector stays zero)."""
+    inverse = cv2.sqrt(_dot(vectors, vectors))
+    np.maximum(inverse, np.float32(1e-6), out=inverse)
+    np.divide(np.float32(1.0), inverse, out=inverse)
+    return np.multiply(vectors, inverse[..., None], out=vectors)
 
 
 def smooth_shape(normals: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    return _unit(_masked_blur(normals.astype(np.float32), mask, sigma))
+    return _masked_blur(normals.astype(np.float32), mask, sigma, unit=True)
 
 
 def _blur_without(values: np.ndarray, keep: np.ndarray, supported: np.ndarray, sigma: float,
-                  whole) -> np.ndarray:
+                  whole, unit: bool = False) -> np.ndarray:
     """The masked blur of `values` over `keep`, and `whole()` (the blur over the whole card) where `keep`
     leaves too little to go on (not `supported`)."""
-    out = _masked_blur(values, keep, sigma)
+    out = _masked_blur(values, keep, sigma, unit)
     if not supported.all():
         lacking = ~supported
         np.copyto(out, whole(), where=lacking[..., None] if values.ndim == 3 else lacking)
@@ -218,13 +225,9 @@ def _kind(length: float, width: float, short_side: int) -> str:
     return "dent"
 
 
-def _deviation(normals: np.ndarray, smooth: np.ndarray, card: np.ndarray | None, degrees: bool = True,
-               smooth_length: np.ndarray | None = None) -> np.ndarray:
-    """Degrees (or radians) between each normal and the smooth shape (0 off the card). With
-    `smooth_length`, `smooth` is not yet of unit length and that is its length."""
+def _deviation(normals: np.ndarray, smooth: np.ndarray, card: np.ndarray | None, degrees: bool = True) -> np.ndarray:
+    """Degrees (or radians) between each normal and the (unit) smooth shape (0 off the card)."""
     cos = _dot(normals, smooth)
-    if smooth_length is not None:
-        cos /= np.maximum(smooth_length, np.float32(1e-6))
     np.clip(cos, -1.0, 1.0, out=cos)
     angle = np.arccos(cos, out=cos)
     if degrees:
@@ -348,8 +351,8 @@ def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s:
     if not inner.any():
         inner = card
     floor = np.radians(s.min_deviation_deg / s.seed_sigmas)
-    blurred = _masked_blur(normals, whole_card, sigma)
-    first = _deviation(normals, blurred, whole_card, degrees=False, smooth_length=cv2.sqrt(_dot(blurred, blurred)))
+    blurred = _masked_blur(normals, whole_card, sigma, unit=True)
+    first = _deviation(normals, blurred, whole_card, degrees=False)
     noise = pixel_noise(first, normals, inner, albedo, used_fraction, residual, floor)
     # The smooth shape again without what stood out: a deep dent or a patch of bad normals would pull
     # the blur and leave a halo of false deviation around itself.
@@ -357,12 +360,11 @@ def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s:
     shape_from = card & ~outliers
     noise *= np.float32(180.0 / np.pi)  # degrees from here on
     supported = _masked_blur(shape_from.astype(np.float32), whole_card, sigma) > 0.2
-    smooth = _blur_without(normals, shape_from, supported, sigma, lambda: blurred)  # not yet of unit length
-    smooth_length = np.maximum(cv2.sqrt(_dot(smooth, smooth)), np.float32(1e-6))
-    deviation = _deviation(normals, smooth, whole_card, smooth_length=smooth_length)
+    smooth = _blur_without(normals, shape_from, supported, sigma, lambda: blurred, unit=True)
+    deviation = _deviation(normals, smooth, whole_card)
 
     def tilt(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:  # from the (unit) smooth shape, where asked
-        return normals[ys, xs, :2] - smooth[ys, xs, :2] / smooth_length[ys, xs, None]
+        return normals[ys, xs, :2] - smooth[ys, xs, :2]
 
     z = deviation / noise
     seeds = (z > s.seed_sigmas) & inner
@@ -391,7 +393,7 @@ def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s:
         regions = _regions(binary, deviation[box], z[box], misfit, min(h, w), (x0, y0),
                            relief=None if depth is None or factor > 1 else depth - smooth_depth, on_capture=on_capture)
         found[box] = binary > 0
-    typical = float(np.median(sample(noise[inner])))
+    typical = median(sample(noise[inner]))
     return DefectMap(found, deviation, regions, integrity_score(regions, card_area),
                      s.seed_sigmas * typical, card_area, s, noise, typical)
 
@@ -436,7 +438,7 @@ def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray,
             mean_deviation_deg=round(float(dev.mean()), 2), peak_deviation_deg=round(float(dev.max()), 2),
             misfit=None if misfit is None else round(float(
                 (misfit[0][window][pixels] / np.maximum(misfit[1][window][pixels], 1e-6)).mean()), 4),
-            noise_multiple=round(float(np.median(z[window][pixels])), 2),
+            noise_multiple=round(median(z[window][pixels]), 2),
         ))
     return regions
 
