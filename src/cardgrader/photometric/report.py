@@ -71,24 +71,19 @@ def draw_box(canvas: np.ndarray, box: Sequence[float], colour: tuple[int, int, i
                     max(1, thickness), cv2.LINE_AA)
 
 
-def defects_image(analysis: Analysis) -> np.ndarray:
-    """The shaded rendering with defective pixels tinted by kind and each region boxed and numbered."""
-    canvas = to_bgr(analysis.shaded)
-    regions = analysis.defects.regions
-    hit = analysis.defects.mask.astype(np.uint8)
-    left, top, width, height = cv2.boundingRect(hit)  # the tinting is done within the defects' extent
-    if width and height:
-        inside = hit[top:top + height, left:left + width]
-        part = canvas[top:top + height, left:left + width]
-        tint = np.zeros_like(part)
-        for r in regions:
-            x0, y0, x1, y1 = r.bbox
-            x0, y0, x1, y1 = max(x0, left), max(y0, top), min(x1, left + width - 1), min(y1, top + height - 1)
-            box = (slice(y0 - top, y1 - top + 1), slice(x0 - left, x1 - left + 1))
-            np.copyto(tint[box], np.array(KIND_COLOURS[r.kind], np.uint8), where=inside[box][..., None] > 0)
-        cv2.copyTo(cv2.addWeighted(part, 0.45, tint, 0.55, 0.0), inside, part)
+def defects_image(analysis: Analysis, canvas: np.ndarray | None = None) -> np.ndarray:
+    """The shaded rendering with defective pixels tinted by kind and each region boxed and numbered;
+    `canvas`, when given, is the shaded rendering already in BGR (it is drawn on)."""
+    canvas = to_bgr(analysis.shaded) if canvas is None else canvas
+    hit = analysis.defects.mask
+    for r in analysis.defects.regions:  # each region's box alone: a few boxes, not the card
+        x0, y0, x1, y1 = r.bbox
+        box = (slice(y0, y1 + 1), slice(x0, x1 + 1))
+        picture = to_bgr(analysis.shaded[box])  # from the rendering itself, where boxes overlap too
+        tinted = cv2.addWeighted(picture, 0.45, np.full_like(picture, KIND_COLOURS[r.kind]), 0.55, 0.0)
+        cv2.copyTo(tinted, hit[box].view(np.uint8), canvas[box])
     canvas, scale = canvas_for(canvas)
-    for r in regions:
+    for r in analysis.defects.regions:
         draw_box(canvas, r.bbox, KIND_COLOURS[r.kind], f"{r.id} {r.kind}", scale=scale)
     return canvas
 
@@ -143,6 +138,7 @@ class OutputWriter:
         self.out.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(WRITE_THREADS)
         self._jobs: dict[str, Future] = {}
+        self._canvas: Future | None = None
 
     def close(self) -> None:
         """Wait for the files already started (also after a failure) and stop the threads."""
@@ -167,6 +163,7 @@ class OutputWriter:
     def integrated(self, depth: np.ndarray, picture: np.ndarray) -> None:
         self._array("depth.npy", depth)
         self._picture("shaded.png", lambda: picture)
+        self._canvas = self._pool.submit(to_bgr, picture)  # what defects.png is drawn on, made meanwhile
 
     def finish(self, analysis: Analysis, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write what is left, wait for every file, then write report.json; returns the report."""
@@ -176,12 +173,13 @@ class OutputWriter:
                 self.solved(analysis.result)
             if "depth.npy" not in self._jobs:
                 self.integrated(analysis.depth, analysis.shaded)
-            self._picture("defects.png", lambda: defects_image(analysis))
+            canvas = self._canvas
+            self._picture("defects.png", lambda: defects_image(analysis, canvas.result()))
+            report = summary(analysis, capture_info)  # while the pictures are drawn
             for job in self._jobs.values():
                 job.result()
         finally:
             self.close()
-        report = summary(analysis, capture_info)
         report["seconds"] = {**report["seconds"], "write": round(time.perf_counter() - start, 3)}
         written = [name for name in OUTPUT_ORDER if name in self._jobs]
         report["outputs"] = {name: str(self.out / name) for name in [*written, "report.json"]}
