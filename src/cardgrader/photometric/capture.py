@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -38,18 +38,37 @@ NOT_LIT = ("mask", "normal", "shaded", "albedo", "depth", "defects")
 
 @dataclass
 class PhotoCapture:
-    """Images (N, H, W) float32 0-1 luminance, already divided by the light intensities."""
+    """A capture's images as `planes` (N arrays (H, W)) and `scales`: image i as 0-1 luminance divided by
+    its light's intensity is `planes[i] * scales[i]`. A gray image's plane is its decoded pixels as they
+    are (8- or 16-bit: the l2 solve reads them so, with no float copy of the capture); a colour image's
+    is its luminance, float32, already divided (scale 1). `images` is the (N, H, W) float32 stack,
+    made on first use (and then the planes are its rows)."""
 
     folder: Path
     names: list[str]
-    images: np.ndarray
+    planes: list[np.ndarray]
+    scales: np.ndarray
     directions: np.ndarray
     mask: np.ndarray | None
     lights_source: str
+    _images: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def images(self) -> np.ndarray:
+        if self._images is None:
+            stack = np.empty((len(self.planes),) + self.planes[0].shape, np.float32)
+
+            def convert(i: int) -> None:
+                np.multiply(self.planes[i], np.float32(self.scales[i]), out=stack[i], casting="unsafe")
+
+            with ThreadPoolExecutor(max(1, min(len(self.planes), os.cpu_count() or 1))) as pool:
+                list(pool.map(convert, range(len(self.planes))))
+            self._images, self.planes, self.scales = stack, list(stack), np.ones(len(stack))
+        return self._images
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.images.shape[2], self.images.shape[1]
+        return self.planes[0].shape[1], self.planes[0].shape[0]
 
 
 def decode(path: Path) -> np.ndarray:
@@ -99,22 +118,21 @@ def read_image(path: Path) -> np.ndarray:
     return np.multiply(colour[:, :, ::-1], scale, dtype=np.float32)  # OpenCV reads BGR
 
 
-def to_luminance(data: np.ndarray, intensity: np.ndarray, top: float, out: np.ndarray) -> np.ndarray:
-    """Decoded pixels (`top` = full scale) divided by the light's intensity (a number or an RGB triple),
-    as luminance 0-1 written into `out`; returns the luminance before that division, in decoded units,
-    for the exposure check. A gray image is one multiply, with no float copy in between."""
+def to_luminance(data: np.ndarray, intensity: np.ndarray, top: float) -> tuple[np.ndarray, float, np.ndarray]:
+    """Decoded pixels (`top` = full scale) and the light's intensity (a number or an RGB triple) as
+    (plane, scale, recorded): luminance 0-1 divided by the intensity is plane x scale; `recorded` is the
+    luminance before that division, in decoded units, for the exposure check. A gray image is its own
+    plane and its own record: no float copy of it is made here."""
     intensity = np.asarray(intensity, np.float64)
     colour = _colour(data)
     if colour is None:
         value = float(intensity @ LUMA) if intensity.ndim else float(intensity)
         gray = _gray(data)
-        np.multiply(gray, np.float32(1.0 / (top * value)), out=out, casting="unsafe")
-        return gray
+        return gray, 1.0 / (top * value), gray
     pixels = colour.astype(np.float32)
     bgr = LUMA[::-1]
     gains = bgr / (intensity[::-1] if intensity.ndim else float(intensity)) / top
-    cv2.transform(pixels, gains.reshape(1, 3), dst=out.reshape(out.shape + (1,)))
-    return cv2.transform(pixels, bgr.reshape(1, 3))
+    return cv2.transform(pixels, gains.reshape(1, 3)), 1.0, cv2.transform(pixels, bgr.reshape(1, 3))
 
 
 def read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -194,13 +212,13 @@ def load_capture(folder: str | Path, lights: str | Path | None = None, mask: str
             raise DataError(f"The image {name} is {data.shape[1]}x{data.shape[0]} pixels but {names[0]} is "
                             f"{shape[1]}x{shape[0]}; all images of a capture must be the same size.")
     card = read_mask(mask_path, shape) if mask_path.is_file() else None
-    stack = np.empty((len(names),) + shape, np.float32)
 
-    def convert(i: int) -> None:
+    def convert(i: int) -> tuple[np.ndarray, float]:
         top = full_scale(decoded[i], folder / names[i])
-        recorded = to_luminance(decoded[i], spec.intensities[i], top, stack[i])
+        plane, scale, recorded = to_luminance(decoded[i], spec.intensities[i], top)
         _check_exposure(names[i], recorded, top, card)
+        return plane, scale
 
     with ThreadPoolExecutor(max(1, min(len(names), os.cpu_count() or 1))) as pool:
-        list(pool.map(convert, range(len(names))))
-    return PhotoCapture(folder, names, stack, directions, card, spec.source)
+        planes, scales = zip(*pool.map(convert, range(len(names))))
+    return PhotoCapture(folder, names, list(planes), np.array(scales), directions, card, spec.source)

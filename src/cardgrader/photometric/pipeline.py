@@ -35,14 +35,16 @@ class Analysis:
 def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", mask: np.ndarray | None = None,
             progress: Progress | None = None, defect_settings: DefectSettings | None = None,
             solved: Callable[[PhotometricResult], None] | None = None,
-            integrated: Callable[[np.ndarray, np.ndarray], None] | None = None) -> Analysis:
-    """Solve, integrate and map defects; `images` are (N, H, W) float32 already divided by intensity.
-    `solved(result)` is called as soon as the normals are known, `integrated(depth, shaded)` as soon as
-    those are (from another thread): the CLI starts writing them then."""
+            integrated: Callable[[np.ndarray, np.ndarray], None] | None = None,
+            intensities: np.ndarray | None = None) -> Analysis:
+    """Solve, integrate and map defects; `images` are (N, H, W) float32 already divided by intensity (or
+    what `solve` takes with `intensities`). `solved(result)` is called as soon as the normals are known,
+    `integrated(depth, shaded)` as soon as those are (from another thread): the CLI starts writing them
+    then."""
     report = progress or (lambda _f, _m: None)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    result = solve(images, directions, method=method, mask=mask, residual=True,
+    result = solve(images, directions, method=method, mask=mask, residual=True, intensities=intensities,
                    progress=lambda f, m: report(SOLVE_SHARE * f, m))
     seconds["solve"] = time.perf_counter() - start
     if solved is not None:
@@ -86,5 +88,8 @@ def analyse_capture(capture: PhotoCapture, method: str = "robust", progress: Pro
                     defect_settings: DefectSettings | None = None,
                     solved: Callable[[PhotometricResult], None] | None = None,
                     integrated: Callable[[np.ndarray, np.ndarray], None] | None = None) -> Analysis:
+    if method == "l2":  # the decoded pixels themselves, a block at a time: no float copy of the capture
+        return analyse(capture.planes, capture.directions, method, capture.mask, progress, defect_settings, solved,
+                       integrated, intensities=1.0 / capture.scales)
     return analyse(capture.images, capture.directions, method, capture.mask, progress, defect_settings, solved,
                    integrated)

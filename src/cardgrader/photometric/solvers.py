@@ -65,26 +65,36 @@ def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: 
 
     `intensities` (N,) divides each image by its light's brightness; `mask` (H, W) limits the solve;
     `progress(fraction, message)` is called as blocks finish; `residual` asks l2 for the misfit too.
+    `images` may also be a list of N (H, W) arrays of any numeric type (a capture's decoded pixels, with
+    `intensities` their full scale times the light's): l2 reads them a block at a time, as they are.
     """
     if method not in METHODS:
         raise ConfigError(f"Unknown method {method!r}; use one of {', '.join(METHODS)}.", field="method")
-    images = np.asarray(images)
-    if images.ndim != 3:
-        raise DataError(f"Images must be an (N, H, W) stack; got an array of shape {images.shape}.")
-    n = images.shape[0]
+    if isinstance(images, (list, tuple)):
+        planes = [np.asarray(plane) for plane in images]
+        if any(plane.ndim != 2 or plane.shape != planes[0].shape for plane in planes):
+            raise DataError("The images must be (H, W) arrays of one size; got "
+                            f"{', '.join(str(plane.shape) for plane in planes)}.")
+        images = planes if method == "l2" or not planes else np.stack(planes)
+    else:
+        images = np.asarray(images)
+        if images.ndim != 3:
+            raise DataError(f"Images must be an (N, H, W) stack; got an array of shape {images.shape}.")
+    n = len(images)
     if n < 3:
         raise DataError(f"Photometric stereo needs at least 3 images under different lights; got {n}.")
     d = check_directions(directions, n)
     scale = np.ones(n) if intensities is None else np.asarray(intensities, np.float64).reshape(n)
     if np.any(~np.isfinite(scale)) or np.any(scale <= 0):
         raise DataError("Every light intensity must be a positive number.")
-    if images.dtype != np.float32:
+    if isinstance(images, np.ndarray) and images.dtype != np.float32:
         images = images.astype(np.float32)
+    shape = images[0].shape
     if mask is not None:
         mask = np.asarray(mask, bool)
-        if mask.shape != images.shape[1:]:
+        if mask.shape != shape:
             raise DataError(f"The mask is {mask.shape[1]}x{mask.shape[0]} pixels but the images are "
-                            f"{images.shape[2]}x{images.shape[1]}; they must match.")
+                            f"{shape[1]}x{shape[0]}; they must match.")
     report = progress or (lambda _f, _m: None)
     if method == "l2":
         result = _solve_l2(images, d, 1.0 / scale, mask, report, residual)
@@ -94,11 +104,14 @@ def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: 
     return result
 
 
-def _solve_l2(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.ndarray | None,
+def _solve_l2(images: np.ndarray | list[np.ndarray], d: np.ndarray, gain: np.ndarray, mask: np.ndarray | None,
               report: Progress, with_residual: bool) -> PhotometricResult:
-    n, h, w = images.shape
+    """`images`: an (N, H, W) float32 stack, or a list of (H, W) planes read (converted) a block at a time."""
+    n = len(images)
+    h, w = images[0].shape
     pixels = h * w
-    flat = images.reshape(n, pixels)
+    stacked = isinstance(images, np.ndarray)
+    flat = images.reshape(n, pixels) if stacked else [plane.reshape(pixels) for plane in images]
     # One product per block gives b = pinv(L) I' and what the residual needs, with the light gains
     # folded into the matrix instead of dividing the images. The misfit I' - L b lies in the left null
     # space of L: with up to 16 lights project on a basis U of it, |r| = |U^T I'|; with more,
@@ -119,12 +132,18 @@ def _solve_l2(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.ndar
     def work(start: int) -> None:
         stop = min(pixels, start + L2_BLOCK)
         count = stop - start
-        block = flat[:, start:stop]
         if getattr(scratch, "fit", None) is None:
             scratch.fit = np.empty((len(rows), L2_BLOCK), np.float32)
             scratch.tmp = np.empty(L2_BLOCK, np.float32)
             scratch.square = None if few else np.empty((n, L2_BLOCK), np.float32)
+            scratch.block = None if stacked else np.empty((n, L2_BLOCK), np.float32)
         fit, tmp = scratch.fit[:, :count], scratch.tmp[:count]
+        if stacked:
+            block = flat[:, start:stop]
+        else:  # the planes' pixels of this block as float32, in cache
+            block = scratch.block[:, :count]
+            for i, plane in enumerate(flat):
+                np.copyto(block[i], plane[start:stop], casting="unsafe")
         light_dot(rows, block, out=fit)
         b, e = fit[:3], fit[3:]
         if with_residual:
