@@ -97,7 +97,8 @@ def end_to_end(rounds: int) -> dict[str, float]:
                     stages[job].append(report["seconds"])
             print(f"  round {i + 1}: " + "   ".join(f"{job} {times[job][-1]:6.2f} s" for job in jobs), flush=True)
     read = statistics.median(times["read"])
-    print("\nmedian seconds by stage (read = load_capture: decode, luminance, checks; write = after the analysis)")
+    print("\nmedian seconds by stage (read = load_capture: decode, checks, luminance of colour photos; depth runs "
+          "beside the defect map; write = after the analysis)")
     print(f"  {'stage':8s} " + " ".join(f"{m:>8s}" for m in stages))
     for stage in STAGES:
         print(f"  {stage:8s} " + " ".join(f"{statistics.median(s.get(stage, 0.0) for s in stages[m]):8.3f}"
