@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cardgrader.photometric.capture import PhotoCapture
-from cardgrader.photometric.defects import DefectMap, DefectSettings, Depth, find_defects
+from cardgrader.photometric.defects import (
+    DefectMap,
+    DefectSettings,
+    Depth,
+    find_defects,
+)
 from cardgrader.photometric.depth import integrate, shaded
 from cardgrader.photometric.solvers import PhotometricResult, Progress, solve
 

@@ -15,8 +15,15 @@ import threading
 import numpy as np
 
 from cardgrader.errors import ConfigError, DataError
-from cardgrader.photometric.blocks import (BLAS_PIECE, PhotometricResult, Progress, light_dot, run_blocks, store_fits,
-                                           worker_threads)
+from cardgrader.photometric.blocks import (
+    BLAS_PIECE,
+    PhotometricResult,
+    Progress,
+    light_dot,
+    run_blocks,
+    store_fits,
+    worker_threads,
+)
 from cardgrader.photometric.robust import solve_robust
 
 METHODS = ("l2", "robust")
