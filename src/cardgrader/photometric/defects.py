@@ -60,8 +60,9 @@ DEFECT_DEFINITION = (
     "interrupts count once. On a noiseless capture nothing under {floor:g} deg counts."
 )
 WORKING_DEFINITION = (
-    " The map is made on the means of {f} x {f} pixels (the normals, albedo, residual and depth averaged), "
-    "since the capture's short side is at least {f} x {side} px: its smallest defect spans dozens of them."
+    " The map is made on the means of {f} x {f} pixels (normals, albedo, residual), since the capture's short "
+    "side is at least {f} x {side} px: its smallest defect covers {working} such means. Each region's "
+    "deviation and depth are measured on the capture's own pixels."
 )
 
 
@@ -86,11 +87,11 @@ class DefectSettings:
 
     def definition(self, card_area_px: int, factor: int = 1) -> str:
         """The rule in words; `card_area_px` is the card's area in the capture's pixels."""
-        area = self.min_area(card_area_px // (factor * factor)) * factor * factor
-        text = DEFECT_DEFINITION.format(grow=self.grow_sigmas, seed=self.seed_sigmas, area=area, lean=self.max_lean,
-                                        floor=self.min_deviation_deg)
+        working = self.min_area(card_area_px // (factor * factor))
+        text = DEFECT_DEFINITION.format(grow=self.grow_sigmas, seed=self.seed_sigmas, area=working * factor * factor,
+                                        lean=self.max_lean, floor=self.min_deviation_deg)
         if factor > 1:
-            text += WORKING_DEFINITION.format(f=factor, side=self.work_side)
+            text += WORKING_DEFINITION.format(f=factor, side=self.work_side, working=working)
         return text
 
 
