@@ -10,9 +10,11 @@ and how the DiLiGenT baseline numbers are computed on gray images). Nothing in t
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -27,6 +29,8 @@ from cardgrader.photometric.lights import (
     read_lights_json,
 )
 from cardgrader.photometric.solvers import check_directions
+
+T, R = TypeVar("T"), TypeVar("R")
 
 MASK_FILE = "mask.png"
 LUMA = np.array([0.299, 0.587, 0.114])  # R, G, B
@@ -61,8 +65,7 @@ class PhotoCapture:
             def convert(i: int) -> None:
                 np.multiply(self.planes[i], np.float32(self.scales[i]), out=stack[i], casting="unsafe")
 
-            with ThreadPoolExecutor(max(1, min(len(self.planes), os.cpu_count() or 1))) as pool:
-                list(pool.map(convert, range(len(self.planes))))
+            in_parallel(convert, range(len(self.planes)))
             self._images, self.planes, self.scales = stack, list(stack), np.ones(len(stack))
         return self._images
 
@@ -82,8 +85,14 @@ def decode(path: Path) -> np.ndarray:
 def decode_all(paths: list[Path]) -> list[np.ndarray]:
     """`decode` of each path, several at once: decoding a large PNG is most of the cost of reading a
     capture, and OpenCV releases the GIL while it decodes. The first failure in list order is raised."""
-    with ThreadPoolExecutor(max(1, min(len(paths), os.cpu_count() or 1))) as pool:
-        return list(pool.map(decode, paths))
+    return in_parallel(decode, paths)
+
+
+def in_parallel(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`work(item)` for each item on a thread per core (at most one per item), results in order; the
+    first failure in order is raised. For work that releases the GIL: decoding, converting pixels."""
+    with ThreadPoolExecutor(max(1, min(len(items), os.cpu_count() or 1))) as pool:
+        return list(pool.map(work, items))
 
 
 def full_scale(data: np.ndarray, path: Path) -> float:
@@ -219,6 +228,5 @@ def load_capture(folder: str | Path, lights: str | Path | None = None, mask: str
         _check_exposure(names[i], recorded, top, card)
         return plane, scale
 
-    with ThreadPoolExecutor(max(1, min(len(names), os.cpu_count() or 1))) as pool:
-        planes, scales = zip(*pool.map(convert, range(len(names))))
+    planes, scales = zip(*in_parallel(convert, range(len(names))))
     return PhotoCapture(folder, names, list(planes), np.array(scales), directions, card, spec.source)
