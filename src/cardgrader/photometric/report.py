@@ -21,6 +21,7 @@ import numpy as np
 
 from cardgrader import __version__
 from cardgrader.photometric.pipeline import Analysis
+from cardgrader.photometric.png import write_png
 from cardgrader.photometric.solvers import PhotometricResult
 
 KIND_COLOURS = {"dent": (60, 60, 255), "scratch": (0, 200, 255), "crease": (255, 80, 200)}  # BGR
@@ -43,7 +44,11 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
 
 def canvas_for(image: np.ndarray, min_side: int = MIN_CANVAS) -> tuple[np.ndarray, int]:
     """A BGR canvas of the image, enlarged by a whole factor when small so labels stay readable."""
-    canvas = to_bgr(image)
+    return enlarged(to_bgr(image), min_side)
+
+
+def enlarged(canvas: np.ndarray, min_side: int = MIN_CANVAS) -> tuple[np.ndarray, int]:
+    """`canvas` enlarged by a whole factor when small so labels stay readable (itself when big enough)."""
     scale = max(1, int(np.ceil(min_side / max(1, min(canvas.shape[:2])))))
     if scale > 1:
         canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
@@ -82,7 +87,7 @@ def defects_image(analysis: Analysis, canvas: np.ndarray | None = None) -> np.nd
         picture = to_bgr(analysis.shaded[box])  # from the rendering itself, where boxes overlap too
         tinted = cv2.addWeighted(picture, 0.45, np.full_like(picture, KIND_COLOURS[r.kind]), 0.55, 0.0)
         cv2.copyTo(tinted, hit[box].view(np.uint8), canvas[box])
-    canvas, scale = canvas_for(canvas)
+    canvas, scale = enlarged(canvas)
     for r in analysis.defects.regions:
         draw_box(canvas, r.bbox, KIND_COLOURS[r.kind], f"{r.id} {r.kind}", scale=scale)
     return canvas
@@ -121,10 +126,9 @@ def summary(analysis: Analysis, capture_info: dict[str, Any] | None = None) -> d
 # What `ps solve` writes, in the order report.json lists it.
 OUTPUT_ORDER = ("normals.npy", "albedo.npy", "depth.npy", "residual.npy", "normal_map.png", "shaded.png", "defects.png")
 WRITE_THREADS = 2  # encoding a PNG and writing an array both release the GIL
-# Pictures are stored without compression: a scan's normal map and defect map are mostly noise, which
-# zlib shrinks only about 6:1 at three times the time (2000 x 2800 BGR: 80 ms stored, 250 ms at level 1),
-# and the arrays beside them are larger still.
-PNG_STORED = [cv2.IMWRITE_PNG_COMPRESSION, 0, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
+# Pictures are stored without compression (`png.write_png`): a scan's normal map and defect map are mostly
+# noise, which zlib shrinks only about 6:1 at many times the time (2000 x 2800 BGR: 12 ms stored, 250 ms
+# at level 1), and the arrays beside them are larger still.
 
 
 class OutputWriter:
@@ -152,7 +156,7 @@ class OutputWriter:
             self._submit(name, lambda path: np.save(path, array))
 
     def _picture(self, name: str, draw: Callable[[], np.ndarray]) -> None:
-        self._submit(name, lambda path: cv2.imwrite(str(path), draw(), PNG_STORED))
+        self._submit(name, lambda path: write_png(path, draw()))
 
     def solved(self, result: PhotometricResult) -> None:
         self._array("normals.npy", result.normals)

@@ -1,0 +1,102 @@
+"""8-bit PNG files stored without compression, written in one pass over the picture.
+
+`ps solve` stores its pictures uncompressed (a scan's normal map is mostly noise; see `report`).
+libpng, asked for that, still feeds each row through zlib's deflate on its own: a 2000 x 2800 BGR picture
+takes 30 ms to a file. Here the rows are laid out once with their filter byte (colour order swapped in the
+same copy), the zlib stream is stored blocks around that one buffer, and its two checksums, Adler-32 of the
+rows and CRC-32 of the chunk, are taken at the same time on two threads (zlib lets go of the GIL): 16 ms.
+Any PNG reader opens the result; the path may hold any characters (cv2.imwrite's may not, on Windows).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+STORED_MOST = 65535  # bytes in one stored deflate block
+ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no dictionary, "fastest"
+TWO_THREADS_FROM = 1 << 20  # bytes of rows from which the checksums are worth a second thread
+WRITEV_MOST = 1024  # buffers per os.writev call (IOV_MAX on Linux and macOS)
+COLOUR_TYPE = {1: 0, 3: 2}  # channels -> PNG colour type: gray, RGB
+
+
+def write_png(path: str | Path, image: np.ndarray) -> None:
+    """Write `image`, (H, W) gray or (H, W, 3) BGR uint8, as an uncompressed PNG at `path`."""
+    image = np.asarray(image)
+    channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
+    if image.dtype != np.uint8 or channels not in COLOUR_TYPE or image.size == 0:
+        raise ValueError(f"write_png takes a non-empty (H, W) or (H, W, 3) uint8 image, not {image.dtype} "
+                         f"{image.shape}")
+    h, w = image.shape[:2]
+    rows = np.zeros((h, 1 + w * channels), np.uint8)  # each row: filter byte 0 ("none"), then its pixels
+    if channels == 3:
+        cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=rows[:, 1:].reshape(h, w, 3))
+    else:
+        rows[:, 1:] = image
+    stream = memoryview(rows).cast("B")
+    blocks = [(_stored_header(stream, start), stream[start:start + STORED_MOST])
+              for start in range(0, len(stream), STORED_MOST)]
+    if len(stream) >= TWO_THREADS_FROM:
+        with ThreadPoolExecutor(1) as pool:
+            adler = pool.submit(zlib.adler32, stream)
+            crc = _crc(blocks)
+            adler32 = adler.result()
+    else:
+        adler32, crc = zlib.adler32(stream), _crc(blocks)
+    trailer = struct.pack(">I", adler32)
+    crc = zlib.crc32(trailer, crc)
+    length = len(ZLIB_HEADER) + sum(len(header) + len(data) for header, data in blocks) + len(trailer)
+    header = struct.pack(">IIBBBBB", w, h, 8, COLOUR_TYPE[channels], 0, 0, 0)
+    pieces = [SIGNATURE, _chunk(b"IHDR", header), struct.pack(">I", length) + b"IDAT" + ZLIB_HEADER,
+              *(part for block in blocks for part in block), trailer + struct.pack(">I", crc), _chunk(b"IEND", b"")]
+    with open(path, "wb") as f:
+        _write_all(f, pieces)
+
+
+def _stored_header(stream: memoryview, start: int) -> bytes:
+    size = min(STORED_MOST, len(stream) - start)
+    last = start + size == len(stream)
+    return struct.pack("<BHH", int(last), size, size ^ 0xFFFF)
+
+
+def _crc(blocks: list[tuple[bytes, memoryview]]) -> int:
+    """CRC-32 of the IDAT chunk so far: its type, the zlib header and every stored block."""
+    crc = zlib.crc32(ZLIB_HEADER, zlib.crc32(b"IDAT"))
+    for header, data in blocks:
+        crc = zlib.crc32(data, zlib.crc32(header, crc))
+    return crc
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+
+def _write_all(f, pieces: list) -> None:
+    """All `pieces` in order, a batch of buffers per system call where the OS has writev."""
+    if not hasattr(os, "writev"):
+        for piece in pieces:
+            f.write(piece)
+        return
+    fd = f.fileno()
+    for batch in _batches(pieces, WRITEV_MOST):
+        views = [memoryview(p).cast("B") for p in batch]
+        while views:
+            written = os.writev(fd, views)
+            while views and written >= len(views[0]):  # a short write: go on after the bytes that went
+                written -= len(views[0])
+                views.pop(0)
+            if views and written:
+                views[0] = views[0][written:]
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,65 @@
+"""The stored-PNG writer `ps solve` uses for its pictures: every reader gets the exact pixels back."""
+
+from __future__ import annotations
+
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from cardgrader.photometric.png import STORED_MOST, write_png
+
+
+@pytest.mark.parametrize("shape", [
+    (1, 1), (1, 1, 3), (37, 53), (29, 41, 3),
+    (2, STORED_MOST + 10),  # a row longer than one stored block
+    (3, STORED_MOST // 3 + 1, 3),
+    (700, 640, 3),  # past the size where the checksums take two threads
+])
+def test_cv2_and_pillow_read_back_the_exact_pixels(tmp_path, shape):
+    image = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    path = tmp_path / "picture.png"
+    write_png(path, image)
+    assert np.array_equal(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), image)
+    with Image.open(path) as pil:
+        pil.load()  # Pillow checks each chunk's CRC and the zlib stream's Adler-32 as it reads
+        rgb = np.asarray(pil)
+    assert np.array_equal(rgb if image.ndim == 2 else rgb[..., ::-1], image)
+    assert pil.mode == ("L" if image.ndim == 2 else "RGB")
+
+
+def test_the_file_is_a_valid_png_chunk_by_chunk(tmp_path):
+    image = np.random.default_rng(1).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    write_png(tmp_path / "p.png", image)
+    data = (tmp_path / "p.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    at, kinds, stream = 8, [], b""
+    while at < len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + length]
+        assert int.from_bytes(data[at + 8 + length:at + 12 + length], "big") == zlib.crc32(kind + body), kind
+        kinds.append(kind)
+        stream += body if kind == b"IDAT" else b""
+        at += 12 + length
+    assert kinds == [b"IHDR", b"IDAT", b"IEND"]
+    rows = zlib.decompress(stream)  # checks the Adler-32 too
+    assert len(rows) == 300 * (1 + 400 * 3)
+    assert set(rows[::1 + 400 * 3]) == {0}  # every row's filter byte: none
+
+
+def test_a_path_with_any_characters_is_written(tmp_path):
+    path = tmp_path / "Pokémon カード" / "défauts.png"
+    path.parent.mkdir()
+    write_png(path, np.full((5, 7), 200, np.uint8))
+    with Image.open(path) as pil:
+        assert np.array_equal(np.asarray(pil), np.full((5, 7), 200, np.uint8))
+
+
+@pytest.mark.parametrize("image", [np.zeros((4, 4), np.float32), np.zeros((4, 4, 4), np.uint8),
+                                   np.zeros((0, 4), np.uint8), np.zeros(4, np.uint8)])
+def test_what_it_cannot_store_is_refused(tmp_path, image):
+    with pytest.raises(ValueError, match="uint8 image"):
+        write_png(tmp_path / "x.png", image)
+    assert not (tmp_path / "x.png").exists()
