@@ -32,9 +32,14 @@ def region_lean(points: np.ndarray, tilt: np.ndarray, stretch: float = 3.0) -> f
     along itself, not only on the whole (two bands of error leaning opposite ways would)."""
     _centre, _long, along, across = _axis(points)
     width = float(np.ptp(across)) + 1.0
-    piece = np.floor((along - along.min()) / (stretch * width)).astype(int)
-    leans = [lean(tilt[piece == k]) for k in np.unique(piece) if np.sum(piece == k) >= 0.5 * stretch * width]
-    return float(np.median(leans)) if leans else lean(tilt)
+    piece = np.floor((along - along.min()) / (stretch * width)).astype(np.intp)
+    tilt = np.asarray(tilt, np.float64)
+    count = np.bincount(piece)
+    sums = np.bincount(piece, tilt[:, 0]), np.bincount(piece, tilt[:, 1])
+    lengths = np.bincount(piece, np.hypot(tilt[:, 0], tilt[:, 1]))
+    whole = count >= 0.5 * stretch * width  # pieces long enough to judge (an empty one never is)
+    leans = np.divide(np.hypot(*sums), lengths, out=np.ones_like(lengths), where=lengths > 0)[whole]
+    return float(np.median(leans)) if leans.size else lean(tilt)
 
 
 def _points(labels: np.ndarray, stats: np.ndarray, label: int,

@@ -187,10 +187,10 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     """`vectors` (H, W, 3) float32 made unit length, in place (a zero vector stays zero)."""
-    inverse = cv2.sqrt(_dot(vectors, vectors))
-    np.maximum(inverse, np.float32(1e-6), out=inverse)
-    np.divide(np.float32(1.0), inverse, out=inverse)
-    return np.multiply(vectors, inverse[..., None], out=vectors)
+    inverse = _dot(vectors, vectors)  # each step in place: a fresh array costs more than the arithmetic
+    cv2.max(inverse, 1e-12, dst=inverse)
+    cv2.pow(inverse, -0.5, dst=inverse)  # 1 / max(length, 1e-6)
+    return cv2.multiply(vectors, cv2.merge((inverse, inverse, inverse)), dst=vectors)
 
 
 def smooth_shape(normals: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
