@@ -53,6 +53,22 @@ def test_solve_json_and_l2(tmp_path, capture_dir, capsys):
     assert set(report["outputs"]) >= {"normals.npy", "albedo.npy", "depth.npy", "normal_map.png", "defects.png", "report.json"}
 
 
+def test_a_capture_drawn_at_its_own_size_gets_the_same_defect_picture(tmp_path):
+    """From 480 px on its short side defects.png is drawn where the PNG file's rows lie: the file holds
+    what `defects_image` draws, pixel for pixel."""
+    from cardgrader.photometric.capture import load_capture
+    from cardgrader.photometric.pipeline import analyse_capture
+    from cardgrader.photometric.report import defects_image, write_outputs
+
+    card = synthetic.card(560, 480, dents=2, scratches=1, seed=5)
+    rendered = synthetic.render(card.height, card.normals, card.mask, synthetic.ring_lights(8, 35, 10),
+                                albedo=card.albedo, noise=0.003, seed=2)
+    analysis = analyse_capture(load_capture(synthetic.write_capture(tmp_path / "c", rendered, bits=16)), "l2")
+    assert analysis.defects.regions
+    write_outputs(analysis, tmp_path / "out")
+    assert np.array_equal(cv2.imread(str(tmp_path / "out" / "defects.png")), defects_image(analysis))
+
+
 def test_solve_refuses_to_write_into_the_capture(capture_dir, capsys):
     before = tree_digest(capture_dir)
     assert main(["ps", "solve", str(capture_dir), "--out", str(capture_dir)]) == 2

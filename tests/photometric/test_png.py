@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cardgrader.photometric.png import STORED_MOST, write_png
+from cardgrader.photometric.png import STORED_MOST, PngPicture, write_png
 
 
 @pytest.mark.parametrize("shape", [
@@ -63,3 +63,16 @@ def test_what_it_cannot_store_is_refused(tmp_path, image):
     with pytest.raises(ValueError, match="uint8 image"):
         write_png(tmp_path / "x.png", image)
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_picture_drawn_where_its_rows_lie_is_written_as_drawn(tmp_path):
+    gray = np.random.default_rng(2).integers(0, 256, (600, 500), dtype=np.uint8)
+    picture = PngPicture.gray_in_colour(gray)
+    cv2.rectangle(picture.pixels, (10, 20), (300, 400), (255, 80, 200)[::-1], 3)  # a BGR colour, reversed
+    cv2.putText(picture.pixels, "1 dent", (12, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 200, 255)[::-1], 1)
+    picture.write(tmp_path / "drawn.png")
+    expected = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    cv2.rectangle(expected, (10, 20), (300, 400), (255, 80, 200), 3)
+    cv2.putText(expected, "1 dent", (12, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 200, 255), 1)
+    assert np.array_equal(cv2.imread(str(tmp_path / "drawn.png"), cv2.IMREAD_UNCHANGED), expected)
+    assert not picture.rows[:, 0].any()  # no drawing reached the filter bytes

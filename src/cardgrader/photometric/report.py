@@ -21,7 +21,7 @@ import numpy as np
 
 from cardgrader import __version__
 from cardgrader.photometric.pipeline import Analysis
-from cardgrader.photometric.png import write_png
+from cardgrader.photometric.png import PngPicture, write_png
 from cardgrader.photometric.solvers import PhotometricResult
 
 KIND_COLOURS = {"dent": (60, 60, 255), "scratch": (0, 200, 255), "crease": (255, 80, 200)}  # BGR
@@ -76,20 +76,22 @@ def draw_box(canvas: np.ndarray, box: Sequence[float], colour: tuple[int, int, i
                     max(1, thickness), cv2.LINE_AA)
 
 
-def defects_image(analysis: Analysis, canvas: np.ndarray | None = None) -> np.ndarray:
+def defects_image(analysis: Analysis, canvas: np.ndarray | None = None, rgb: bool = False) -> np.ndarray:
     """The shaded rendering with defective pixels tinted by kind and each region boxed and numbered;
-    `canvas`, when given, is the shaded rendering already in BGR (it is drawn on)."""
+    `canvas`, when given, is the shaded rendering already in BGR (or, `rgb`, in RGB: a `PngPicture`'s
+    pixels), and it is drawn on."""
     canvas = to_bgr(analysis.shaded) if canvas is None else canvas
+    colours = {kind: colour[::-1] if rgb else colour for kind, colour in KIND_COLOURS.items()}
     hit = analysis.defects.mask
     for r in analysis.defects.regions:  # each region's box alone: a few boxes, not the card
         x0, y0, x1, y1 = r.bbox
         box = (slice(y0, y1 + 1), slice(x0, x1 + 1))
         picture = to_bgr(analysis.shaded[box])  # from the rendering itself, where boxes overlap too
-        tinted = cv2.addWeighted(picture, 0.45, np.full_like(picture, KIND_COLOURS[r.kind]), 0.55, 0.0)
+        tinted = cv2.addWeighted(picture, 0.45, np.full_like(picture, colours[r.kind]), 0.55, 0.0)
         cv2.copyTo(tinted, hit[box].view(np.uint8), canvas[box])
     canvas, scale = enlarged(canvas)
     for r in analysis.defects.regions:
-        draw_box(canvas, r.bbox, KIND_COLOURS[r.kind], f"{r.id} {r.kind}", scale=scale)
+        draw_box(canvas, r.bbox, colours[r.kind], f"{r.id} {r.kind}", scale=scale)
     return canvas
 
 
@@ -167,7 +169,7 @@ class OutputWriter:
     def integrated(self, depth: np.ndarray, picture: np.ndarray) -> None:
         self._array("depth.npy", depth)
         self._picture("shaded.png", lambda: picture)
-        self._canvas = self._pool.submit(to_bgr, picture)  # what defects.png is drawn on, made meanwhile
+        self._canvas = self._pool.submit(_defects_canvas, picture)  # what defects.png is drawn on, made meanwhile
 
     def finish(self, analysis: Analysis, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write what is left, wait for every file, then write report.json; returns the report."""
@@ -178,7 +180,7 @@ class OutputWriter:
             if "depth.npy" not in self._jobs:
                 self.integrated(analysis.depth, analysis.shaded)
             canvas = self._canvas
-            self._picture("defects.png", lambda: defects_image(analysis, canvas.result()))
+            self._submit("defects.png", lambda path: _write_defects(path, analysis, canvas.result()))
             report = summary(analysis, capture_info)  # while the pictures are drawn
             for job in self._jobs.values():
                 job.result()
@@ -189,6 +191,20 @@ class OutputWriter:
         report["outputs"] = {name: str(self.out / name) for name in [*written, "report.json"]}
         (self.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
         return report
+
+
+def _defects_canvas(shaded: np.ndarray) -> PngPicture | np.ndarray:
+    """What defects.png is drawn on: the shaded rendering laid out as the file's rows, or in BGR when it
+    is to be enlarged for its labels."""
+    return PngPicture.gray_in_colour(shaded) if min(shaded.shape[:2]) >= MIN_CANVAS else to_bgr(shaded)
+
+
+def _write_defects(path: Path, analysis: Analysis, canvas: PngPicture | np.ndarray) -> None:
+    if isinstance(canvas, PngPicture):
+        defects_image(analysis, canvas.pixels, rgb=True)  # drawn where the file's rows lie
+        canvas.write(path)
+    else:
+        write_png(path, defects_image(analysis, canvas))
 
 
 def write_outputs(analysis: Analysis, out: str | Path, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
