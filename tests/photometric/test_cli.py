@@ -53,12 +53,12 @@ def test_solve_json_and_l2(tmp_path, capture_dir, capsys):
     assert set(report["outputs"]) >= {"normals.npy", "albedo.npy", "depth.npy", "normal_map.png", "defects.png", "report.json"}
 
 
-def test_a_capture_drawn_at_its_own_size_gets_the_same_defect_picture(tmp_path):
-    """From 480 px on its short side defects.png is drawn where the PNG file's rows lie: the file holds
-    what `defects_image` draws, pixel for pixel."""
+def test_the_pictures_written_where_their_rows_lie_hold_what_is_drawn(tmp_path):
+    """normal_map.png, and from 480 px on its short side defects.png, are made where the PNG file's rows
+    lie: the files hold what `normal_map_image` and `defects_image` draw, pixel for pixel."""
     from cardgrader.photometric.capture import load_capture
     from cardgrader.photometric.pipeline import analyse_capture
-    from cardgrader.photometric.report import defects_image, write_outputs
+    from cardgrader.photometric.report import defects_image, normal_map_image, write_outputs
 
     card = synthetic.card(560, 480, dents=2, scratches=1, seed=5)
     rendered = synthetic.render(card.height, card.normals, card.mask, synthetic.ring_lights(8, 35, 10),
@@ -67,6 +67,7 @@ def test_a_capture_drawn_at_its_own_size_gets_the_same_defect_picture(tmp_path):
     assert analysis.defects.regions
     write_outputs(analysis, tmp_path / "out")
     assert np.array_equal(cv2.imread(str(tmp_path / "out" / "defects.png")), defects_image(analysis))
+    assert np.array_equal(cv2.imread(str(tmp_path / "out" / "normal_map.png")), normal_map_image(analysis.result.normals))
 
 
 def test_solve_refuses_to_write_into_the_capture(capture_dir, capsys):

@@ -34,6 +34,13 @@ def normal_map_image(normals: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
+def normal_map_picture(normals: np.ndarray) -> PngPicture:
+    """`normal_map_image` laid out as a PNG file's rows, in one pass: x, y and z are its red, green and blue."""
+    picture = PngPicture(normals.shape[0], normals.shape[1], 3)
+    cv2.convertScaleAbs(np.asarray(normals, np.float32), dst=picture.pixels, alpha=127.5, beta=127.5)
+    return picture
+
+
 def to_bgr(image: np.ndarray) -> np.ndarray:
     """Any gray or colour image (uint8, or float 0-1) as an 8-bit BGR canvas to draw on."""
     array = np.asarray(image)
@@ -164,7 +171,7 @@ class OutputWriter:
         self._array("normals.npy", result.normals)
         self._array("albedo.npy", result.albedo)
         self._array("residual.npy", result.residual)
-        self._picture("normal_map.png", lambda: normal_map_image(result.normals))
+        self._submit("normal_map.png", lambda path: normal_map_picture(result.normals).write(path))
 
     def integrated(self, depth: np.ndarray, picture: np.ndarray) -> None:
         self._array("depth.npy", depth)
