@@ -76,3 +76,8 @@ def test_a_picture_drawn_where_its_rows_lie_is_written_as_drawn(tmp_path):
     cv2.putText(expected, "1 dent", (12, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 200, 255), 1)
     assert np.array_equal(cv2.imread(str(tmp_path / "drawn.png"), cv2.IMREAD_UNCHANGED), expected)
     assert not picture.rows[:, 0].any()  # no drawing reached the filter bytes
+
+
+def test_a_new_picture_is_black_unless_its_maker_fills_it():
+    assert not PngPicture(3, 4).rows.any()
+    assert not PngPicture(3, 4, 1, black=False).rows[:, 0].any()  # the filter bytes are set either way

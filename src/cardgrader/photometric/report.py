@@ -36,7 +36,7 @@ def normal_map_image(normals: np.ndarray) -> np.ndarray:
 
 def normal_map_picture(normals: np.ndarray) -> PngPicture:
     """`normal_map_image` laid out as a PNG file's rows, in one pass: x, y and z are its red, green and blue."""
-    picture = PngPicture(normals.shape[0], normals.shape[1], 3)
+    picture = PngPicture(normals.shape[0], normals.shape[1], 3, black=False)
     cv2.convertScaleAbs(np.asarray(normals, np.float32), dst=picture.pixels, alpha=127.5, beta=127.5)
     return picture
 
