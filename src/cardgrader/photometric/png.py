@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cardgrader.photometric.outfile import rewritten
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STORED_MOST = 65535  # bytes in one stored deflate block
 ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no dictionary, "fastest"
@@ -86,7 +88,7 @@ class PngPicture:
         pieces = [SIGNATURE, _chunk(b"IHDR", header), struct.pack(">I", length) + b"IDAT" + ZLIB_HEADER,
                   *(part for block in blocks for part in block), trailer + struct.pack(">I", crc),
                   _chunk(b"IEND", b"")]
-        with open(path, "wb") as f:
+        with rewritten(path) as f:
             _write_all(f, pieces)
 
 

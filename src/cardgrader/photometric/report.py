@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from cardgrader import __version__
+from cardgrader.photometric.outfile import rewritten
 from cardgrader.photometric.pipeline import Analysis
 from cardgrader.photometric.png import PngPicture, write_png
 from cardgrader.photometric.solvers import PhotometricResult
@@ -149,6 +150,9 @@ class OutputWriter:
     def __init__(self, out: str | Path):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
+        # The outputs are written over where an earlier run left them (`outfile`); its report goes first,
+        # so a run that fails part way leaves no report describing files it changed.
+        (self.out / "report.json").unlink(missing_ok=True)
         self._pool = ThreadPoolExecutor(WRITE_THREADS)
         self._jobs: dict[str, Future] = {}
         self._canvas: Future | None = None
@@ -162,7 +166,7 @@ class OutputWriter:
 
     def _array(self, name: str, array: np.ndarray | None) -> None:
         if array is not None:
-            self._submit(name, lambda path: np.save(path, array))
+            self._submit(name, lambda path: _save(path, array))
 
     def _picture(self, name: str, draw: Callable[[], np.ndarray]) -> None:
         self._submit(name, lambda path: write_png(path, draw()))
@@ -198,6 +202,11 @@ class OutputWriter:
         report["outputs"] = {name: str(self.out / name) for name in [*written, "report.json"]}
         (self.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
         return report
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    with rewritten(path) as f:
+        np.save(f, array)
 
 
 def _defects_canvas(shaded: np.ndarray) -> PngPicture | np.ndarray:
