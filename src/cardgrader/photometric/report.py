@@ -9,6 +9,7 @@ integrity score and its definition, the file list).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -84,6 +85,13 @@ def draw_box(canvas: np.ndarray, box: Sequence[float], colour: tuple[int, int, i
                     max(1, thickness), cv2.LINE_AA)
 
 
+@functools.lru_cache(maxsize=8)
+def _tints(colour: tuple[int, int, int]) -> np.ndarray:
+    """(256, 1, 3) uint8, a table for cv2.LUT: each gray level tinted 55 % toward `colour`."""
+    ramp = cv2.cvtColor(np.arange(256, dtype=np.uint8).reshape(256, 1), cv2.COLOR_GRAY2BGR)
+    return cv2.addWeighted(ramp, 0.45, np.full_like(ramp, colour), 0.55, 0.0)
+
+
 def defects_image(analysis: Analysis, canvas: np.ndarray | None = None, rgb: bool = False) -> np.ndarray:
     """The shaded rendering with defective pixels tinted by kind and each region boxed and numbered;
     `canvas`, when given, is the shaded rendering already in BGR (or, `rgb`, in RGB: a `PngPicture`'s
@@ -95,42 +103,54 @@ def defects_image(analysis: Analysis, canvas: np.ndarray | None = None, rgb: boo
         x0, y0, x1, y1 = r.bbox
         box = (slice(y0, y1 + 1), slice(x0, x1 + 1))
         picture = to_bgr(analysis.shaded[box])  # from the rendering itself, where boxes overlap too
-        tinted = cv2.addWeighted(picture, 0.45, np.full_like(picture, colours[r.kind]), 0.55, 0.0)
-        cv2.copyTo(tinted, hit[box].view(np.uint8), canvas[box])
+        cv2.copyTo(cv2.LUT(picture, _tints(colours[r.kind]), dst=picture), hit[box].view(np.uint8), canvas[box])
     canvas, scale = enlarged(canvas)
     for r in analysis.defects.regions:
         draw_box(canvas, r.bbox, colours[r.kind], f"{r.id} {r.kind}", scale=scale)
     return canvas
 
 
-def summary(analysis: Analysis, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
+def summary(analysis: Analysis, capture_info: dict[str, Any] | None = None,
+            normals: dict[str, Any] | None = None, depth: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What report.json says about an analysis; `normals` and `depth`, when given, are
+    `normals_summary` and `depth_summary` of it, worked out beforehand."""
     result = analysis.result
-    inside = result.mask
-    pixels = int(np.count_nonzero(inside))
-
-    def card(values: np.ndarray) -> np.ndarray:  # no copy of a whole scan when the card fills the frame
-        return values if pixels == inside.size else values[inside]
-
-    normals_info: dict[str, Any] = {
-        "method": result.method,
-        "pixels": pixels,
-        "mean_albedo": round(float(card(result.albedo).mean()), 5) if pixels else None,
-        "mean_residual": round(float(card(result.residual).mean()), 6) if pixels and result.residual is not None else None,
-    }
-    if result.used_fraction is not None and pixels:
-        normals_info["mean_lights_used"] = round(float(card(result.used_fraction).mean()), 4)
-    depth = card(analysis.depth) if pixels else analysis.depth
     return {
         "cardgrader": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **(capture_info or {}),
         "size": [int(result.normals.shape[1]), int(result.normals.shape[0])],
         "frame": "x right, y up, z toward the camera; depth in pixels toward the camera",
-        "normals": normals_info,
-        "depth": {"min_px": round(float(depth.min()), 3), "max_px": round(float(depth.max()), 3)},
+        "normals": normals_summary(result) if normals is None else normals,
+        "depth": depth_summary(analysis.depth, result.mask) if depth is None else depth,
         "surface": analysis.defects.summary(),
         "seconds": analysis.seconds,
     }
+
+
+def _on_card(values: np.ndarray, card: np.ndarray) -> np.ndarray:
+    """The card's values; no copy of a whole scan when the card fills the frame."""
+    return values if card.all() else values[card]
+
+
+def normals_summary(result: PhotometricResult) -> dict[str, Any]:
+    inside = result.mask
+    pixels = int(np.count_nonzero(inside))
+    info: dict[str, Any] = {
+        "method": result.method,
+        "pixels": pixels,
+        "mean_albedo": round(float(_on_card(result.albedo, inside).mean()), 5) if pixels else None,
+        "mean_residual": round(float(_on_card(result.residual, inside).mean()), 6)
+        if pixels and result.residual is not None else None,
+    }
+    if result.used_fraction is not None and pixels:
+        info["mean_lights_used"] = round(float(_on_card(result.used_fraction, inside).mean()), 4)
+    return info
+
+
+def depth_summary(depth: np.ndarray, card: np.ndarray) -> dict[str, float]:
+    values = _on_card(depth, card) if card.any() else depth
+    return {"min_px": round(float(values.min()), 3), "max_px": round(float(values.max()), 3)}
 
 
 # What `ps solve` writes, in the order report.json lists it.
@@ -156,6 +176,8 @@ class OutputWriter:
         self._pool = ThreadPoolExecutor(WRITE_THREADS)
         self._jobs: dict[str, Future] = {}
         self._canvas: Future | None = None
+        self._mask: np.ndarray | None = None
+        self._told: dict[str, Future] = {}  # the report's parts worked out early: "normals", "depth"
 
     def close(self) -> None:
         """Wait for the files already started (also after a failure) and stop the threads."""
@@ -176,11 +198,15 @@ class OutputWriter:
         self._array("albedo.npy", result.albedo)
         self._array("residual.npy", result.residual)
         self._submit("normal_map.png", lambda path: normal_map_picture(result.normals).write(path))
+        self._mask = result.mask
+        self._told["normals"] = self._pool.submit(normals_summary, result)
 
     def integrated(self, depth: np.ndarray, picture: np.ndarray) -> None:
         self._array("depth.npy", depth)
         self._picture("shaded.png", lambda: picture)
         self._canvas = self._pool.submit(_defects_canvas, picture)  # what defects.png is drawn on, made meanwhile
+        if self._mask is not None:
+            self._told["depth"] = self._pool.submit(depth_summary, depth, self._mask)
 
     def finish(self, analysis: Analysis, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write what is left, wait for every file, then write report.json; returns the report."""
@@ -192,7 +218,7 @@ class OutputWriter:
                 self.integrated(analysis.depth, analysis.shaded)
             canvas = self._canvas
             self._submit("defects.png", lambda path: _write_defects(path, analysis, canvas.result()))
-            report = summary(analysis, capture_info)  # while the pictures are drawn
+            report = summary(analysis, capture_info, **{part: job.result() for part, job in self._told.items()})
             for job in self._jobs.values():
                 job.result()
         finally:
