@@ -32,11 +32,12 @@ METHODS = ("l2", "robust")
 __all__ = ["BLAS_PIECE", "L2_BLOCK", "METHODS", "PhotometricResult", "Progress", "check_directions", "light_dot",
            "run_blocks", "solve", "store_fits", "worker_threads"]
 
-# Pixels per block: the block's planes (about 1 MB) stay in a core's L2 cache, and blocks are large
-# enough that the per-call cost of the dozen numpy/OpenCV calls per block does not serialise the
-# threads on the GIL (measured on 2 cores, 4 x 2000 x 2800: 16384 px/block with 2 threads 65-80 ms,
-# 65536 px/block 32-38 ms).
-L2_BLOCK = 65536
+# Pixels per block: large enough that the per-call cost of the dozen numpy/OpenCV calls per block does
+# not serialise the threads on the GIL. Measured on 2 cores, medians of 9: 4 x 2000 x 2800 float32,
+# 16384 px/block 65-80 ms, 65536 31-34 ms, 262144 24-25 ms; a card's 8 16-bit planes of 2000 x 2800
+# with the residual, 65536 64-77 ms, 131072 54-58, 262144 50-59, 524288 64-65. Past 262144 the block
+# (8 MB of floats at 8 lights) no longer stays in the caches.
+L2_BLOCK = 262144
 # The residual of a block by projecting on the left null space of the lights (N - 3 rows) up to this
 # many rows, else from |I|^2 - |fit|^2: measured per 65536-px block, 8 lights 263 us against 431 us,
 # 16 lights 771 against 779, 24 lights 1489 against 1124.
