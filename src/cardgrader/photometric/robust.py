@@ -40,8 +40,10 @@ from cardgrader.photometric.blocks import (
 )
 
 # Lights x pixels per block: enough that numpy's cost per call is small beside the work, few enough to
-# bound the temporaries (measured on 8 x 2000 x 2800: 65536 values 1.79 s, 262144 1.51 s, 524288 1.49 s).
-BLOCK_VALUES = 262144
+# bound the temporaries (measured on 8 x 2000 x 2800: 65536 values 1.79 s, 262144 1.51 s, 524288 1.49 s;
+# after the solver's later speed-ups, medians of 5: 262144 377-403 ms, 524288 338-348 ms, 1048576
+# 351-354 ms). Blocks of another size round a few pixels' last bit differently (BLAS), nothing more.
+BLOCK_VALUES = 524288
 NOISE_SAMPLE = 1 << 21  # lights x pixels read to measure the capture's noise
 NETWORK_MAX = 16  # up to this many lights a sorting network on whole planes beats numpy's sort
 
