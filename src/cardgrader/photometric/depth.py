@@ -20,16 +20,25 @@ def slopes(normals: np.ndarray, mask: np.ndarray | None = None, max_slope: float
     """dz/dcolumn and dz/drow (rows go down, y goes up) from unit normals, float32; flat outside the mask.
     n_z is held above 1 / max_slope (near-vertical normals would blow up), so with |n_x|, |n_y| <= 1 no
     slope exceeds max_slope."""
+    p, q, _spare = _slopes(normals, mask, max_slope)
+    return p, q
+
+
+def _slopes(normals: np.ndarray, mask: np.ndarray | None, max_slope: float = 20.0) -> tuple[np.ndarray, ...]:
+    """`slopes`, and a spare (H, W) float32 array they were worked out in (its values mean nothing).
+    Each step writes into an array it already has: a fresh card-size array costs more than the arithmetic."""
     normals = np.asarray(normals, np.float32)
     nz = cv2.transform(normals, _PICK[2])  # one channel out of three in one pass (numpy strides slowly)
     cv2.max(nz, 1.0 / max_slope, dst=nz)
-    p = cv2.divide(cv2.transform(normals, _PICK[0]), nz, scale=-1.0)
-    q = cv2.divide(cv2.transform(normals, _PICK[1]), nz, dst=nz)  # n_z is not needed after this
+    p = cv2.transform(normals, _PICK[0])
+    cv2.divide(p, nz, dst=p, scale=-1.0)
+    q = cv2.transform(normals, _PICK[1])
+    cv2.divide(q, nz, dst=q)
     if mask is not None:
         outside = ~np.asarray(mask, bool)
         p[outside] = 0.0
         q[outside] = 0.0
-    return p, q
+    return p, q, nz
 
 
 def _extend(values: list[np.ndarray], known: np.ndarray) -> list[np.ndarray]:
@@ -46,15 +55,17 @@ def _extend(values: list[np.ndarray], known: np.ndarray) -> list[np.ndarray]:
     return extended
 
 
-def _divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _divergence(p: np.ndarray, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Twice the divergence of the slopes taken on the edges between neighbours: the right-hand side
     of the normal equations lap(z) = div, where a border pixel's Laplacian lacks the neighbour beyond
     the border (the Neumann condition that the cosine transform diagonalises)."""
-    div = np.empty_like(p)
+    div = np.empty_like(p) if out is None else out
     np.subtract(p[:, 2:], p[:, :-2], out=div[:, 1:-1])
     div[:, 0] = p[:, 0] + p[:, 1]
     div[:, -1] = -(p[:, -2] + p[:, -1])
-    div[1:-1] += q[2:] - q[:-2]
+    inner = div[1:-1]
+    np.add(inner, q[2:], out=inner)  # two passes in place rather than a card-size temporary
+    np.subtract(inner, q[:-2], out=inner)
     div[0] += q[0] + q[1]
     div[-1] -= q[-2] + q[-1]
     return div
@@ -63,7 +74,7 @@ def _divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Depth (H, W) float32 in pixels toward the camera, zero mean over the mask (0 outside it)."""
     h, w = normals.shape[:2]
-    p, q = slopes(normals, mask)
+    p, q, spare = _slopes(normals, mask)
     # cv2.dct wants even sizes: grow odd ones by a row or column, filled like the outside of the mask.
     ph, pw = h + (h % 2), w + (w % 2)
     if (ph, pw) != (h, w) or mask is not None:
@@ -74,7 +85,7 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
         if not known.all():
             pp, qq = _extend([pp, qq], known)
         p, q = pp, qq
-    coeffs = _divergence(p, q)
+    coeffs = _divergence(p, q, out=spare if spare.shape == p.shape else None)
     # The 2-D cosine transform one axis at a time, the second on the transpose: cv2.dct's own 2-D
     # transform takes the columns slowly (2000 x 2800: 28 ms this way, 44 ms that way). The spectrum
     # stays transposed (rows: the x frequency) until the inverse row transform has undone the second.
@@ -91,7 +102,7 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
         spectrum[rows] /= kx[rows, None] + ky[None, :]
     cv2.idct(spectrum, spectrum, flags=cv2.DCT_ROWS)
     z = cv2.transpose(spectrum, dst=coeffs)
-    del spectrum, p, q
+    del spectrum, p, q, spare
     cv2.idct(z, z, flags=cv2.DCT_ROWS)
     if (ph, pw) != (h, w):
         z = np.ascontiguousarray(z[:h, :w])
