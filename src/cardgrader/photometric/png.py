@@ -84,6 +84,8 @@ class PngPicture:
         trailer = struct.pack(">I", adler32)
         crc = zlib.crc32(trailer, crc)
         length = len(ZLIB_HEADER) + sum(len(header) + len(data) for header, data in blocks) + len(trailer)
+        if length >= 1 << 31:  # a PNG chunk's length is a 31-bit number
+            raise ValueError(f"a {w} x {h} picture is too large for one PNG data chunk ({length} bytes)")
         header = struct.pack(">IIBBBBB", w, h, 8, COLOUR_TYPE[self.channels], 0, 0, 0)
         pieces = [SIGNATURE, _chunk(b"IHDR", header), struct.pack(">I", length) + b"IDAT" + ZLIB_HEADER,
                   *(part for block in blocks for part in block), trailer + struct.pack(">I", crc),
