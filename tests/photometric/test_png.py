@@ -81,3 +81,10 @@ def test_a_picture_drawn_where_its_rows_lie_is_written_as_drawn(tmp_path):
 def test_a_new_picture_is_black_unless_its_maker_fills_it():
     assert not PngPicture(3, 4).rows.any()
     assert not PngPicture(3, 4, 1, black=False).rows[:, 0].any()  # the filter bytes are set either way
+
+
+def test_without_writev_the_pieces_are_written_one_by_one(tmp_path, monkeypatch):
+    monkeypatch.delattr("os.writev", raising=False)  # Windows has no writev
+    image = np.random.default_rng(5).integers(0, 256, (300, 200, 3), dtype=np.uint8)
+    write_png(tmp_path / "w.png", image)
+    assert np.array_equal(cv2.imread(str(tmp_path / "w.png")), image)

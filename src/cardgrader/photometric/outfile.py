@@ -1,10 +1,10 @@
 """Output files written over where they lie.
 
-Running `ps solve` again into the same folder is the usual case. Opening each output with "wb" cuts it
-to nothing first: the kernel frees its cached pages, then finds fresh ones for the new bytes. Written
-over in place and cut to the new length at the end, the same pages take the new bytes: a 17 MB picture
-goes into its old file in 1.4 ms instead of 9.5 ms (and the eight outputs of a card-size solve, 174 MB,
-in about a sixth of the time). A new file is written as usual.
+When `ps solve` runs again into the same folder, opening each output with "wb" cuts it to nothing
+first: the kernel frees its cached pages, then finds fresh ones for the new bytes. Written over in place
+and cut to the new length at the end, the same pages take the new bytes: 17 MB go into their old file in
+1.4 ms instead of 9.5 ms (measured on a 2-core VM; in a card-size solve albedo.npy's 22 MB took 4-5 ms
+instead of 10-12). A new file is written as usual.
 """
 
 from __future__ import annotations

@@ -121,7 +121,9 @@ def _write_all(f, pieces: list) -> None:
     """All `pieces` in order, a batch of buffers per system call where the OS has writev."""
     if not hasattr(os, "writev"):
         for piece in pieces:
-            f.write(piece)
+            view = memoryview(piece).cast("B")
+            while view:  # an unbuffered file may take part of a write
+                view = view[f.write(view):]
         return
     fd = f.fileno()
     for batch in _batches(pieces, WRITEV_MOST):
