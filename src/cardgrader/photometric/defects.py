@@ -187,7 +187,7 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     """`vectors` (H, W, 3) float32 made unit length, in place (a zero vector stays zero)."""
-    inverse = _dot(vectors, vectors)  # each step in place: a fresh array costs more than the arithmetic
+    inverse = _dot(vectors, vectors)  # the length worked on in place: a fresh array costs more than the arithmetic
     cv2.max(inverse, 1e-12, dst=inverse)
     cv2.pow(inverse, -0.5, dst=inverse)  # 1 / max(length, 1e-6)
     return cv2.multiply(vectors, cv2.merge((inverse, inverse, inverse)), dst=vectors)

@@ -56,9 +56,14 @@ def canvas_for(image: np.ndarray, min_side: int = MIN_CANVAS) -> tuple[np.ndarra
     return enlarged(to_bgr(image), min_side)
 
 
+def label_scale(shape: Sequence[int], min_side: int = MIN_CANVAS) -> int:
+    """The whole factor a picture of `shape` is enlarged by so that its labels stay readable (1: none)."""
+    return max(1, int(np.ceil(min_side / max(1, min(shape[:2])))))
+
+
 def enlarged(canvas: np.ndarray, min_side: int = MIN_CANVAS) -> tuple[np.ndarray, int]:
     """`canvas` enlarged by a whole factor when small so labels stay readable (itself when big enough)."""
-    scale = max(1, int(np.ceil(min_side / max(1, min(canvas.shape[:2])))))
+    scale = label_scale(canvas.shape, min_side)
     if scale > 1:
         canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     return canvas, scale
@@ -190,9 +195,6 @@ class OutputWriter:
         if array is not None:
             self._submit(name, lambda path: _save(path, array))
 
-    def _picture(self, name: str, draw: Callable[[], np.ndarray]) -> None:
-        self._submit(name, lambda path: write_png(path, draw()))
-
     def solved(self, result: PhotometricResult) -> None:
         self._array("normals.npy", result.normals)
         self._array("albedo.npy", result.albedo)
@@ -203,7 +205,7 @@ class OutputWriter:
 
     def integrated(self, depth: np.ndarray, picture: np.ndarray) -> None:
         self._array("depth.npy", depth)
-        self._picture("shaded.png", lambda: picture)
+        self._submit("shaded.png", lambda path: write_png(path, picture))
         self._canvas = self._pool.submit(_defects_canvas, picture)  # what defects.png is drawn on, made meanwhile
         if self._mask is not None:
             self._told["depth"] = self._pool.submit(depth_summary, depth, self._mask)
@@ -238,7 +240,7 @@ def _save(path: Path, array: np.ndarray) -> None:
 def _defects_canvas(shaded: np.ndarray) -> PngPicture | np.ndarray:
     """What defects.png is drawn on: the shaded rendering laid out as the file's rows, or in BGR when it
     is to be enlarged for its labels."""
-    return PngPicture.gray_in_colour(shaded) if min(shaded.shape[:2]) >= MIN_CANVAS else to_bgr(shaded)
+    return PngPicture.gray_in_colour(shaded) if label_scale(shaded.shape) == 1 else to_bgr(shaded)
 
 
 def _write_defects(path: Path, analysis: Analysis, canvas: PngPicture | np.ndarray) -> None:
