@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from cardgrader.photometric import synthetic
-from cardgrader.photometric.depth import integrate, shaded
+from cardgrader.photometric.depth import (
+    RAKING_LIGHT,
+    SHADE_ROWS,
+    SLOPE_ROWS,
+    _banded_divergence,
+    _divergence,
+    integrate,
+    shaded,
+    slopes,
+)
 
 
 @pytest.mark.parametrize("shape", [(120, 160), (121, 163)])
@@ -62,3 +71,23 @@ def test_an_odd_sized_card_with_a_round_mask_and_a_hole_has_no_cliff_at_any_edge
     error = np.abs(depth - (card.height - card.height[mask].mean()))[mask]
     assert error.mean() < 0.02 and error.max() < 0.3  # flat slopes beyond the edges: a mean error of 0.04
     assert not depth[~mask].any()
+
+
+@pytest.mark.parametrize("height", [2, 3, SLOPE_ROWS - 1, SLOPE_ROWS, SLOPE_ROWS + 1, 2 * SLOPE_ROWS + 5])
+def test_the_divergence_worked_out_in_bands_is_the_whole_cards(height):
+    rng = np.random.default_rng(height)
+    normals = rng.normal(size=(height, 37, 3)).astype(np.float32)
+    normals[..., 2] = np.abs(normals[..., 2])  # some near-vertical: the slope's cap applies too
+    normals /= np.linalg.norm(normals, axis=2, keepdims=True)
+    p, q = slopes(normals)
+    assert np.array_equal(_banded_divergence(normals), _divergence(p, q))
+
+
+@pytest.mark.parametrize("height", [1, SHADE_ROWS, SHADE_ROWS + 3])
+def test_the_shaded_rendering_made_in_bands_is_the_raking_light_on_each_pixel(height):
+    normals = np.random.default_rng(height).normal(size=(height, 5, 3)).astype(np.float32)
+    light = RAKING_LIGHT / np.linalg.norm(RAKING_LIGHT)
+    expected = np.clip(np.rint(255.0 * normals.astype(np.float64) @ light), 0, 255)
+    picture = shaded(normals)
+    assert picture.shape == (height, 5) and picture.dtype == np.uint8
+    assert np.abs(picture.astype(int) - expected).max() <= 1  # single-precision rounding at a half

@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 
 DIVIDE_ROWS = 128  # rows per band of the spectral division (a small temporary, in cache)
+SLOPE_ROWS = 32  # rows per band of slopes worked out on the way to the divergence (in cache, one thread)
+SHADE_ROWS = 64  # rows per band of the shaded rendering
 RAKING_LIGHT = np.array([-0.6, 0.6, 0.53])  # from the top left, about 32 degrees above the card
 _PICK = np.eye(3, dtype=np.float32)[:, None, :]  # _PICK[c]: the (1, 3) transform that takes channel c
 
@@ -71,13 +73,49 @@ def _divergence(p: np.ndarray, q: np.ndarray, out: np.ndarray | None = None) -> 
     return div
 
 
+def _banded_divergence(normals: np.ndarray, max_slope: float = 20.0) -> np.ndarray:
+    """`_divergence` of `slopes(normals)` (no mask), with the slopes worked out a band of rows at a time in
+    small buffers: one card-size array instead of three, and the same arithmetic, so the same numbers.
+    A band's row sums need the q of the rows either side, so each band's slopes take a row of margin."""
+    h, w = normals.shape[:2]
+    div = np.empty((h, w), np.float32)
+    nz, p, q = (np.empty((SLOPE_ROWS + 2, w), np.float32) for _ in range(3))
+    for top in range(0, h, SLOPE_ROWS):
+        end = min(h, top + SLOPE_ROWS)
+        lo, hi = max(0, top - 1), min(h, end + 1)  # the band with its margin: rows lo..hi-1 in the buffers
+        band, bz, bp, bq = normals[lo:hi], nz[:hi - lo], p[:hi - lo], q[:hi - lo]
+        cv2.transform(band, _PICK[2], dst=bz)
+        cv2.max(bz, 1.0 / max_slope, dst=bz)
+        cv2.transform(band, _PICK[0], dst=bp)
+        cv2.divide(bp, bz, dst=bp, scale=-1.0)
+        cv2.transform(band, _PICK[1], dst=bq)
+        cv2.divide(bq, bz, dst=bq)
+        rows, own = div[top:end], bp[top - lo:end - lo]
+        np.subtract(own[:, 2:], own[:, :-2], out=rows[:, 1:-1])
+        rows[:, 0] = own[:, 0] + own[:, 1]
+        rows[:, -1] = -(own[:, -2] + own[:, -1])
+        first, last = max(top, 1), min(end, h - 1)  # the rows with a neighbour above and below
+        if last > first:
+            inner = div[first:last]
+            np.add(inner, bq[first + 1 - lo:last + 1 - lo], out=inner)
+            np.subtract(inner, bq[first - 1 - lo:last - 1 - lo], out=inner)
+        if top == 0:
+            div[0] += bq[0] + bq[1]
+        if end == h:
+            div[-1] -= bq[h - 2 - lo] + bq[h - 1 - lo]
+    return div
+
+
 def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Depth (H, W) float32 in pixels toward the camera, zero mean over the mask (0 outside it)."""
     h, w = normals.shape[:2]
-    p, q, spare = _slopes(normals, mask)
     # cv2.dct wants even sizes: grow odd ones by a row or column, filled like the outside of the mask.
     ph, pw = h + (h % 2), w + (w % 2)
-    if (ph, pw) != (h, w) or mask is not None:
+    if (ph, pw) == (h, w) and mask is None:
+        coeffs = _banded_divergence(np.asarray(normals, np.float32))
+        p = np.empty_like(coeffs)  # where the transposes go
+    else:
+        p, q, spare = _slopes(normals, mask)
         known = np.zeros((ph, pw), bool)
         known[:h, :w] = True if mask is None else mask
         pp, qq = np.zeros((ph, pw), np.float32), np.zeros((ph, pw), np.float32)
@@ -85,11 +123,11 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
         if not known.all():
             pp, qq = _extend([pp, qq], known)
         p, q = pp, qq
-    coeffs = _divergence(p, q, out=spare if spare.shape == p.shape else None)
+        coeffs = _divergence(p, q, out=spare if spare.shape == p.shape else None)
     # The 2-D cosine transform one axis at a time, the second on the transpose: cv2.dct's own 2-D
     # transform takes the columns slowly (2000 x 2800: 28 ms this way, 44 ms that way). The spectrum
     # stays transposed (rows: the x frequency) until the inverse row transform has undone the second.
-    # Each transpose goes into a slope's buffer, done with: fresh memory costs more than the copy.
+    # Each transpose goes into a buffer already there: fresh memory costs more than the copy.
     cv2.dct(coeffs, coeffs, flags=cv2.DCT_ROWS)
     spectrum = cv2.transpose(coeffs, dst=p.reshape(pw, ph))
     cv2.dct(spectrum, spectrum, flags=cv2.DCT_ROWS)
@@ -102,7 +140,7 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
         spectrum[rows] /= kx[rows, None] + ky[None, :]
     cv2.idct(spectrum, spectrum, flags=cv2.DCT_ROWS)
     z = cv2.transpose(spectrum, dst=coeffs)
-    del spectrum, p, q, spare
+    del spectrum, p
     cv2.idct(z, z, flags=cv2.DCT_ROWS)
     if (ph, pw) != (h, w):
         z = np.ascontiguousarray(z[:h, :w])
@@ -119,5 +157,12 @@ def shaded(normals: np.ndarray, light: np.ndarray = RAKING_LIGHT) -> np.ndarray:
     """A gray rendering (H, W) uint8 of the normals under one raking light, uniform albedo."""
     l = np.asarray(light, np.float64)
     l = (255.0 * l / np.linalg.norm(l)).astype(np.float32).reshape(1, 3)
-    value = cv2.transform(np.ascontiguousarray(normals, np.float32), l)  # 255 n . l, one pass
-    return cv2.convertScaleAbs(cv2.max(value, 0.0, dst=value))  # rounded, and saturated at 255
+    normals = np.ascontiguousarray(normals, np.float32)
+    h, w = normals.shape[:2]
+    out = np.empty((h, w), np.uint8)
+    value = np.empty((min(h, SHADE_ROWS), w), np.float32)  # a band at a time: no card-size float array
+    for top in range(0, h, SHADE_ROWS):
+        band = value[:min(h, top + SHADE_ROWS) - top]
+        cv2.transform(normals[top:top + SHADE_ROWS], l, dst=band)  # 255 n . l, one pass
+        cv2.convertScaleAbs(cv2.max(band, 0.0, dst=band), dst=out[top:top + SHADE_ROWS])  # rounded, saturated at 255
+    return out
