@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cardgrader.photometric.png import STORED_MOST, PngPicture, write_png
+from cardgrader.photometric.png import STORED_MOST, TWO_THREADS_FROM, PngPicture, write_png, write_png_bands
 
 
 @pytest.mark.parametrize("shape", [
@@ -65,8 +65,32 @@ def test_what_it_cannot_store_is_refused(tmp_path, image):
     assert not (tmp_path / "x.png").exists()
 
 
+def _read_checked(path):
+    with Image.open(path) as pil:
+        pil.load()  # Pillow checks each chunk's CRC and the zlib stream's Adler-32 as it reads
+        return np.asarray(pil)
+
+
+@pytest.mark.parametrize("band_rows", [1, 7, 64, 1000])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_picture_made_band_by_band_is_the_picture(tmp_path, band_rows, channels):
+    """Bands of any height, their rows cut across stored blocks anywhere, make the same file."""
+    shape = (150, 331, 3) if channels == 3 else (150, 331)  # a stream of 3 stored blocks and a bit
+    image = np.random.default_rng(band_rows).integers(0, 256, shape, dtype=np.uint8)
+    asked = []
+
+    def fill(top, pixels):
+        asked.append((top, len(pixels)))
+        pixels[...] = image[top:top + len(pixels)]
+
+    write_png_bands(tmp_path / "b.png", 150, 331, channels, fill, band_rows=band_rows)
+    assert np.array_equal(_read_checked(tmp_path / "b.png"), image)
+    assert asked == [(top, min(band_rows, 150 - top)) for top in range(0, 150, band_rows)]
+
+
 def test_a_picture_drawn_where_its_rows_lie_is_written_as_drawn(tmp_path):
-    gray = np.random.default_rng(2).integers(0, 256, (600, 500), dtype=np.uint8)
+    gray = np.random.default_rng(2).integers(0, 256, (800, 500), dtype=np.uint8)
+    assert 800 * (1 + 500 * 3) >= TWO_THREADS_FROM  # its checksums are taken on two threads
     picture = PngPicture.gray_in_colour(gray)
     cv2.rectangle(picture.pixels, (10, 20), (300, 400), (255, 80, 200)[::-1], 3)  # a BGR colour, reversed
     cv2.putText(picture.pixels, "1 dent", (12, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 200, 255)[::-1], 1)
@@ -75,6 +99,7 @@ def test_a_picture_drawn_where_its_rows_lie_is_written_as_drawn(tmp_path):
     cv2.rectangle(expected, (10, 20), (300, 400), (255, 80, 200), 3)
     cv2.putText(expected, "1 dent", (12, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 200, 255), 1)
     assert np.array_equal(cv2.imread(str(tmp_path / "drawn.png"), cv2.IMREAD_UNCHANGED), expected)
+    assert np.array_equal(_read_checked(tmp_path / "drawn.png")[..., ::-1], expected)
     assert not picture.rows[:, 0].any()  # no drawing reached the filter bytes
 
 

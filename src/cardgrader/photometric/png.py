@@ -2,10 +2,12 @@
 
 `ps solve` stores its pictures uncompressed (a scan's normal map is mostly noise; see `report`).
 libpng, asked for that, still feeds each row through zlib's deflate on its own: a 2000 x 2800 BGR picture
-takes 30 ms to a file. Here the rows are laid out once with their filter byte (colour order swapped in the
-same copy), the zlib stream is stored blocks around that one buffer, and its two checksums, Adler-32 of the
-rows and CRC-32 of the chunk, are taken at the same time on two threads (zlib lets go of the GIL): 12 ms.
-A `PngPicture` is drawn on where it lies in those rows, so `defects.png` is written with no copy at all.
+takes 30 ms to a file. Here the rows are laid out with their filter byte (colour order swapped in the
+same copy), the zlib stream is stored blocks around them, and its two checksums, Adler-32 of the rows and
+CRC-32 of the chunk, are carried on as the rows go out. A picture made only to be written (`write_png`,
+`write_png_bands`) is laid out a band of rows at a time in one small buffer, checksummed and written while
+in the cache; a `PngPicture` is drawn on where it lies in its rows, so `defects.png` is written with no
+copy at all, its checksums taken at the same time on two threads (zlib lets go of the GIL).
 Any PNG reader opens the result; the path may hold any characters (cv2.imwrite's may not, on Windows).
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +29,7 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STORED_MOST = 65535  # bytes in one stored deflate block
 ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no dictionary, "fastest"
 TWO_THREADS_FROM = 1 << 20  # bytes of rows from which the checksums are worth a second thread
+BAND_ROWS = 64  # rows per band of a picture made as it is written
 WRITEV_MOST = 1024  # buffers per os.writev call (IOV_MAX on Linux and macOS)
 COLOUR_TYPE = {1: 0, 3: 2}  # channels -> PNG colour type: gray, RGB
 
@@ -47,21 +50,6 @@ class PngPicture:
         self.pixels = self.rows[:, 1:].reshape(shape)  # a view: OpenCV draws on it in place
 
     @classmethod
-    def from_image(cls, image: np.ndarray) -> PngPicture:
-        """`image`, (H, W) gray or (H, W, 3) BGR uint8, laid out as PNG rows."""
-        image = np.asarray(image)
-        channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
-        if image.dtype != np.uint8 or channels not in COLOUR_TYPE or image.size == 0:
-            raise ValueError(f"a PNG picture is made from a non-empty (H, W) or (H, W, 3) uint8 image, not "
-                             f"{image.dtype} {image.shape}")
-        picture = cls(image.shape[0], image.shape[1], channels, black=False)
-        if channels == 3:
-            cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=picture.pixels)
-        else:
-            picture.pixels[...] = image
-        return picture
-
-    @classmethod
     def gray_in_colour(cls, gray: np.ndarray) -> PngPicture:
         """A gray uint8 picture as RGB rows, to draw on in colour (a colour given in BGR, reversed)."""
         picture = cls(gray.shape[0], gray.shape[1], 3, black=False)
@@ -71,45 +59,96 @@ class PngPicture:
     def write(self, path: str | Path) -> None:
         """The picture as an uncompressed PNG file at `path`."""
         h, w = self.pixels.shape[:2]
-        stream = memoryview(self.rows).cast("B")
-        blocks = [(_stored_header(stream, start), stream[start:start + STORED_MOST])
-                  for start in range(0, len(stream), STORED_MOST)]
-        if len(stream) >= TWO_THREADS_FROM:
-            with ThreadPoolExecutor(1) as pool:
-                adler = pool.submit(zlib.adler32, stream)
-                crc = _crc(blocks)
-                adler32 = adler.result()
-        else:
-            adler32, crc = zlib.adler32(stream), _crc(blocks)
-        trailer = struct.pack(">I", adler32)
-        crc = zlib.crc32(trailer, crc)
-        length = len(ZLIB_HEADER) + sum(len(header) + len(data) for header, data in blocks) + len(trailer)
-        if length >= 1 << 31:  # a PNG chunk's length is a 31-bit number
-            raise ValueError(f"a {w} x {h} picture is too large for one PNG data chunk ({length} bytes)")
-        header = struct.pack(">IIBBBBB", w, h, 8, COLOUR_TYPE[self.channels], 0, 0, 0)
-        pieces = [SIGNATURE, _chunk(b"IHDR", header), struct.pack(">I", length) + b"IDAT" + ZLIB_HEADER,
-                  *(part for block in blocks for part in block), trailer + struct.pack(">I", crc),
-                  _chunk(b"IEND", b"")]
-        with rewritten(path) as f:
-            _write_all(f, pieces)
+        _write_rows(path, w, h, self.channels, [memoryview(self.rows).cast("B")])
 
 
 def write_png(path: str | Path, image: np.ndarray) -> None:
     """Write `image`, (H, W) gray or (H, W, 3) BGR uint8, as an uncompressed PNG at `path`."""
-    PngPicture.from_image(image).write(path)
+    image = np.asarray(image)
+    channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
+    if image.dtype != np.uint8 or channels not in COLOUR_TYPE or image.size == 0:
+        raise ValueError(f"a PNG picture is made from a non-empty (H, W) or (H, W, 3) uint8 image, not "
+                         f"{image.dtype} {image.shape}")
+
+    def fill(top: int, pixels: np.ndarray) -> None:
+        rows = image[top:top + len(pixels)]
+        if channels == 3:
+            cv2.cvtColor(rows, cv2.COLOR_BGR2RGB, dst=pixels)
+        else:
+            pixels[...] = rows
+
+    write_png_bands(path, image.shape[0], image.shape[1], channels, fill)
 
 
-def _stored_header(stream: memoryview, start: int) -> bytes:
-    size = min(STORED_MOST, len(stream) - start)
-    last = start + size == len(stream)
+def write_png_bands(path: str | Path, height: int, width: int, channels: int,
+                    fill: Callable[[int, np.ndarray], None], band_rows: int = BAND_ROWS) -> None:
+    """An uncompressed PNG at `path` whose pixels are made a band of rows at a time: `fill(top, pixels)`
+    puts rows top .. top + len(pixels) - 1 into `pixels`, (n, W, 3) RGB or (n, W) gray uint8. The band is
+    checksummed and written while it is in the cache, and no picture-size array is made."""
+    picture = PngPicture(min(height, band_rows), width, channels, black=False)
+
+    def bands() -> Iterator[memoryview]:
+        for top in range(0, height, band_rows):
+            n = min(band_rows, height - top)
+            fill(top, picture.pixels[:n])
+            yield memoryview(picture.rows[:n]).cast("B")
+
+    _write_rows(path, width, height, channels, bands())
+
+
+def _write_rows(path: str | Path, width: int, height: int, channels: int, bands: Iterable[memoryview]) -> None:
+    """The PNG file of `bands`, the picture's rows (each a filter byte and its pixels) in order, a whole
+    number of rows each: one data chunk holding a zlib stream of stored blocks. A band is checksummed
+    (Adler-32 of the rows, CRC-32 of the chunk: on two threads for a large one) and written before the
+    next is asked for."""
+    total = height * (1 + width * channels)
+    length = len(ZLIB_HEADER) + total + 5 * -(-total // STORED_MOST) + 4  # 5: a stored block's header
+    if length >= 1 << 31:  # a PNG chunk's length is a 31-bit number
+        raise ValueError(f"a {width} x {height} picture is too large for one PNG data chunk ({length} bytes)")
+    header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPE[channels], 0, 0, 0)
+    adler, crc, at = 1, zlib.crc32(ZLIB_HEADER, zlib.crc32(b"IDAT")), 0
+    with rewritten(path) as f, ThreadPoolExecutor(1) as pool:
+        _write_all(f, [SIGNATURE, _chunk(b"IHDR", header), struct.pack(">I", length) + b"IDAT" + ZLIB_HEADER])
+        for data in bands:
+            pieces = _stored_blocks(data, at, total)
+            at += len(data)
+            if len(data) >= TWO_THREADS_FROM:
+                later = pool.submit(zlib.adler32, data, adler)
+                crc = _crc(pieces, crc)
+                adler = later.result()
+            else:
+                adler, crc = zlib.adler32(data, adler), _crc(pieces, crc)
+            _write_all(f, pieces)
+        trailer = struct.pack(">I", adler)
+        _write_all(f, [trailer + struct.pack(">I", zlib.crc32(trailer, crc)), _chunk(b"IEND", b"")])
+
+
+def _stored_blocks(data: memoryview, at: int, total: int) -> list:
+    """`data`, the bytes of a `total`-byte stream from offset `at` on, cut where stored blocks begin and
+    end, each block's header before its first byte."""
+    pieces: list = []
+    done = 0
+    while done < len(data):
+        offset = at + done
+        if offset % STORED_MOST == 0:
+            pieces.append(_stored_header(offset, total))
+        size = min(STORED_MOST - offset % STORED_MOST, len(data) - done)
+        pieces.append(data[done:done + size])
+        done += size
+    return pieces
+
+
+def _stored_header(start: int, total: int) -> bytes:
+    """The header of the stored block that begins at offset `start` of a `total`-byte stream."""
+    size = min(STORED_MOST, total - start)
+    last = start + size == total
     return struct.pack("<BHH", int(last), size, size ^ 0xFFFF)
 
 
-def _crc(blocks: list[tuple[bytes, memoryview]]) -> int:
-    """CRC-32 of the IDAT chunk so far: its type, the zlib header and every stored block."""
-    crc = zlib.crc32(ZLIB_HEADER, zlib.crc32(b"IDAT"))
-    for header, data in blocks:
-        crc = zlib.crc32(data, zlib.crc32(header, crc))
+def _crc(pieces: list, crc: int) -> int:
+    """`crc` carried on over `pieces`."""
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
     return crc
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from cardgrader import __version__
 from cardgrader.photometric.outfile import rewritten
 from cardgrader.photometric.pipeline import Analysis
-from cardgrader.photometric.png import PngPicture, write_png
+from cardgrader.photometric.png import PngPicture, write_png, write_png_bands
 from cardgrader.photometric.solvers import PhotometricResult
 
 KIND_COLOURS = {"dent": (60, 60, 255), "scratch": (0, 200, 255), "crease": (255, 80, 200)}  # BGR
@@ -36,11 +36,14 @@ def normal_map_image(normals: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
-def normal_map_picture(normals: np.ndarray) -> PngPicture:
-    """`normal_map_image` laid out as a PNG file's rows, in one pass: x, y and z are its red, green and blue."""
-    picture = PngPicture(normals.shape[0], normals.shape[1], 3, black=False)
-    cv2.convertScaleAbs(np.asarray(normals, np.float32), dst=picture.pixels, alpha=127.5, beta=127.5)
-    return picture
+def write_normal_map(path: str | Path, normals: np.ndarray) -> None:
+    """`normal_map_image` as a PNG file, made a band of rows at a time: x, y and z are red, green and blue."""
+    normals = np.asarray(normals, np.float32)
+
+    def fill(top: int, pixels: np.ndarray) -> None:
+        cv2.convertScaleAbs(normals[top:top + len(pixels)], dst=pixels, alpha=127.5, beta=127.5)
+
+    write_png_bands(path, normals.shape[0], normals.shape[1], 3, fill)
 
 
 def to_bgr(image: np.ndarray) -> np.ndarray:
@@ -199,7 +202,7 @@ class OutputWriter:
         self._array("normals.npy", result.normals)
         self._array("albedo.npy", result.albedo)
         self._array("residual.npy", result.residual)
-        self._submit("normal_map.png", lambda path: normal_map_picture(result.normals).write(path))
+        self._submit("normal_map.png", lambda path: write_normal_map(path, result.normals))
         self._mask = result.mask
         self._told["normals"] = self._pool.submit(normals_summary, result)
 
