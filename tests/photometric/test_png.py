@@ -113,3 +113,12 @@ def test_without_writev_the_pieces_are_written_one_by_one(tmp_path, monkeypatch)
     image = np.random.default_rng(5).integers(0, 256, (300, 200, 3), dtype=np.uint8)
     write_png(tmp_path / "w.png", image)
     assert np.array_equal(cv2.imread(str(tmp_path / "w.png")), image)
+
+
+def test_a_picture_too_large_for_one_data_chunk_is_refused_before_anything_is_written(tmp_path):
+    def fill(top, pixels):
+        raise AssertionError("no band is made for a picture that cannot be stored")
+
+    with pytest.raises(ValueError, match="too large for one PNG data chunk"):
+        write_png_bands(tmp_path / "huge.png", 30000, 30000, 3, fill)  # 2.7 GB of rows
+    assert not (tmp_path / "huge.png").exists()
