@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cardgrader.photometric.png import STORED_MOST, TWO_THREADS_FROM, PngPicture, write_png, write_png_bands
+from cardgrader.photometric.png import ADLER_ROW, STORED_MOST, PngPicture, adler32, write_png, write_png_bands
 
 
 @pytest.mark.parametrize("shape", [
     (1, 1), (1, 1, 3), (37, 53), (29, 41, 3),
     (2, STORED_MOST + 10),  # a row longer than one stored block
     (3, STORED_MOST // 3 + 1, 3),
-    (700, 640, 3),  # past the size where the checksums take two threads
+    (700, 640, 3),
 ])
 def test_cv2_and_pillow_read_back_the_exact_pixels(tmp_path, shape):
     image = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
@@ -90,7 +90,6 @@ def test_a_picture_made_band_by_band_is_the_picture(tmp_path, band_rows, channel
 
 def test_a_picture_drawn_where_its_rows_lie_is_written_as_drawn(tmp_path):
     gray = np.random.default_rng(2).integers(0, 256, (800, 500), dtype=np.uint8)
-    assert 800 * (1 + 500 * 3) >= TWO_THREADS_FROM  # its checksums are taken on two threads
     picture = PngPicture.gray_in_colour(gray)
     cv2.rectangle(picture.pixels, (10, 20), (300, 400), (255, 80, 200)[::-1], 3)  # a BGR colour, reversed
     cv2.putText(picture.pixels, "1 dent", (12, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 200, 255)[::-1], 1)
@@ -122,3 +121,13 @@ def test_a_picture_too_large_for_one_data_chunk_is_refused_before_anything_is_wr
     with pytest.raises(ValueError, match="too large for one PNG data chunk"):
         write_png_bands(tmp_path / "huge.png", 30000, 30000, 3, fill)  # 2.7 GB of rows
     assert not (tmp_path / "huge.png").exists()
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, ADLER_ROW - 1, ADLER_ROW, ADLER_ROW + 1, 3 * ADLER_ROW + 17, 1_000_003])
+@pytest.mark.parametrize("fill", ["random", "all 255"])
+def test_adler32_from_sums_is_zlibs(size, fill):
+    rng = np.random.default_rng(size)
+    data = (rng.integers(0, 256, size, dtype=np.uint8) if fill == "random" else np.full(size, 255, np.uint8)).tobytes()
+    assert adler32(memoryview(data)) == zlib.adler32(data)
+    for start in (1, zlib.adler32(b"carried on"), 0xFFF0FFF0):  # carried on from earlier bytes, or any value
+        assert adler32(memoryview(data), start) == zlib.adler32(data, start)
