@@ -54,7 +54,7 @@ def sample(values: np.ndarray, most: int = SAMPLE) -> np.ndarray:
 def noise_scale(deviation: np.ndarray, inner: np.ndarray, gain: np.ndarray) -> float:
     """The card's noise per unit of relative noise (radians): the median over the card of deviation
     over the pixel's relative noise (deviation x `gain`, gain = 1 / relative noise), as a Rayleigh median."""
-    ratio = sample(deviation[inner] * gain[inner])
+    ratio = sample(cv2.multiply(np.asarray(deviation, np.float32), np.asarray(gain, np.float32))[inner])
     return median(ratio) / RAYLEIGH_MEDIAN if ratio.size else 0.0
 
 
@@ -64,10 +64,14 @@ def local_scale(normals: np.ndarray, gain: np.ndarray, tile: int = 16) -> np.nda
     tiles `tile` px wide, as the Rayleigh median of white noise after that high-pass, spread smoothly
     between tile centres. Smooth relief does not scatter, and a scratch fills too little of a tile to
     move its median; off the card the tiles show nothing, and the card's own scale stands."""
-    tilt_x = cv2.multiply(np.ascontiguousarray(normals[..., 0]), gain)
-    tilt_y = cv2.multiply(np.ascontiguousarray(normals[..., 1]), gain)
-    scatter = cv2.magnitude(cv2.subtract(tilt_x, cv2.blur(tilt_x, (3, 3))),
-                            cv2.subtract(tilt_y, cv2.blur(tilt_y, (3, 3))))
+    # Each step into an array already made where it can: fresh card-size memory costs more than the sums.
+    tilt_x, tilt_y = (cv2.extractChannel(normals, c) for c in (0, 1))
+    cv2.multiply(tilt_x, gain, dst=tilt_x)
+    cv2.multiply(tilt_y, gain, dst=tilt_y)
+    high_x, high_y = cv2.blur(tilt_x, (3, 3)), cv2.blur(tilt_y, (3, 3))
+    cv2.subtract(tilt_x, high_x, dst=high_x)
+    cv2.subtract(tilt_y, high_y, dst=high_y)
+    scatter = cv2.magnitude(high_x, high_y, magnitude=tilt_x)
     h, w = scatter.shape
     ph, pw = -(-h // tile) * tile, -(-w // tile) * tile
     if (ph, pw) != (h, w):
@@ -87,7 +91,8 @@ def excess_misfit(residual: np.ndarray, inner: np.ndarray, used: np.ndarray | No
     on_card = residual[inner]
     overall = median(sample(on_card))
     if used is None:
-        return np.maximum(residual - 3.0 * overall, 0.0)
+        excess = cv2.subtract(np.asarray(residual, np.float32), 3.0 * overall)
+        return cv2.max(excess, 0.0, dst=excess)
     group = np.rint(used * 1000).astype(np.uint16)
     typical = np.full(1001, overall, np.float32)
     counts = cv2.calcHist([group], [0], inner.astype(np.uint8), [1001], [0, 1001]).ravel().astype(np.int64)
@@ -127,9 +132,9 @@ def pixel_noise(deviation: np.ndarray, normals: np.ndarray, inner: np.ndarray, a
                 used: np.ndarray | None, residual: np.ndarray | None, floor: float) -> np.ndarray:
     """Sigma per pixel, in radians, for `deviation` in radians (see the module docstring)."""
     signal = None if albedo is None else np.maximum(np.asarray(albedo, np.float32), np.float32(DARKEST))
-    gain = np.ones(deviation.shape, np.float32) if signal is None else signal.copy()  # 1 / relative noise
+    gain = np.ones(deviation.shape, np.float32) if signal is None else signal  # 1 / relative noise
     if used is not None:
-        gain *= np.sqrt(np.clip(np.asarray(used, np.float32), np.float32(1e-3), np.float32(1.0)))
+        gain = gain * np.sqrt(np.clip(np.asarray(used, np.float32), np.float32(1e-3), np.float32(1.0)))
     scale = local_scale(normals, gain)
     np.maximum(scale, np.float32(noise_scale(deviation, inner, gain)), out=scale)
     variance = cv2.divide(scale, gain)
@@ -137,5 +142,5 @@ def pixel_noise(deviation: np.ndarray, normals: np.ndarray, inner: np.ndarray, a
     variance += np.float32(floor) ** 2
     if residual is not None and albedo is not None:
         misfit = cv2.divide(np.asarray(excess_misfit(residual, inner, used), np.float32), signal)
-        variance += misfit * misfit
+        variance += cv2.multiply(misfit, misfit, dst=misfit)
     return np.sqrt(variance, out=variance)
