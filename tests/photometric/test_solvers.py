@@ -133,6 +133,9 @@ def test_the_capture_noise_is_measured_through_any_print(artwork):
     geometry = LightGeometry(check_directions(RING, len(RING)))
     assert capture_noise(capture.images, geometry, np.ones(len(RING)), None) == pytest.approx(0.004, rel=0.1)
     assert capture_noise(capture.images, geometry, np.full(len(RING), 2.0), None) == pytest.approx(0.008, rel=0.1)
+    planes = [np.round(image * 65535).astype(np.uint16) for image in capture.images]  # as a 16-bit capture decodes
+    assert capture_noise(planes, geometry, np.full(len(RING), 1 / 65535), None) == pytest.approx(
+        capture_noise(capture.images, geometry, np.ones(len(RING)), None), rel=0.02)
 
 
 @pytest.mark.parametrize("rows", [1, 2, 3, 5, 8, 12, 16, 17, 96])

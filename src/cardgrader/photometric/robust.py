@@ -111,20 +111,29 @@ class LightGeometry:
         self.view_z = self.d[:, 2:3]  # l_z per light, (N, 1)
 
 
-def capture_noise(images: np.ndarray, geo: LightGeometry, gain: np.ndarray, mask: np.ndarray | None) -> float:
+def _rows(images: np.ndarray | list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """Rows `rows` of every image, (N, len(rows), W) float32, from a stack or a list of planes."""
+    if isinstance(images, np.ndarray):
+        return np.asarray(images[:, rows], np.float32)
+    return np.stack([np.asarray(plane[rows], np.float32) for plane in images])
+
+
+def capture_noise(images: np.ndarray | list[np.ndarray], geo: LightGeometry, gain: np.ndarray,
+                  mask: np.ndarray | None) -> float:
     """The capture's noise, one standard deviation in the units of the normalised images, measured on the
     least-squares residual images with Immerkaer's (1996) estimator: pixel by pixel the albedo cancels, so
     the print leaves no trace; the 3 x 3 second difference cancels misfit that varies smoothly (gloss,
     falloff); the median of its magnitude is not moved by the sparse edges of shadows and highlights.
-    Sampled on rows spread over the image, pooled over the lights."""
-    n, h, w = images.shape
+    Sampled on rows spread over the image, pooled over the lights. `images`: an (N, H, W) stack, or a list
+    of N (H, W) planes of any numeric type (`gain` scales them)."""
+    n, (h, w) = len(images), images[0].shape
     if h < 3 or w < 3:
         return 0.0
     centre = np.arange(1, h - 1, max(1, -(-(h - 2) * n * w // NOISE_SAMPLE)))
     gains = np.asarray(gain, np.float32)[:, None]
     residual = []
     for offset in (-1, 0, 1):
-        x = images[:, centre + offset].reshape(n, -1) * gains
+        x = _rows(images, centre + offset).reshape(n, -1) * gains
         residual.append((x - light_dot(geo.d, light_dot(geo.pinv, x))).reshape(n, len(centre), w))
     rows = residual[0] - 2.0 * residual[1] + residual[2]
     second = np.abs(rows[:, :, :-2] - 2.0 * rows[:, :, 1:-1] + rows[:, :, 2:])
@@ -269,12 +278,15 @@ def _refit(x: np.ndarray, noise: float, geo: LightGeometry, s: RobustSettings
     return b, np.sqrt(np.einsum("jb,jb,jb->b", w, res, res) / np.maximum(used, 1e-6)), used / len(x)
 
 
-def solve_robust(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.ndarray | None,
+def solve_robust(images: np.ndarray | list[np.ndarray], d: np.ndarray, gain: np.ndarray, mask: np.ndarray | None,
                  report: Progress, settings: RobustSettings | None = None) -> PhotometricResult:
+    """`images`: an (N, H, W) float32 stack, or a list of N (H, W) planes of any numeric type (a capture's
+    decoded pixels) read a block at a time, as the l2 solve reads them: no float copy of the capture."""
     s = settings or RobustSettings()
-    n, h, w = images.shape
+    n, (h, w) = len(images), images[0].shape
     pixels = h * w
-    flat = images.reshape(n, pixels)
+    stacked = isinstance(images, np.ndarray)
+    flat = images.reshape(n, pixels) if stacked else [plane.reshape(pixels) for plane in images]
     geo = LightGeometry(d)
     g32 = None if np.all(gain == 1.0) else gain.astype(np.float32)[:, None]
     noise = capture_noise(images, geo, gain, mask)
@@ -284,7 +296,15 @@ def solve_robust(images: np.ndarray, d: np.ndarray, gain: np.ndarray, mask: np.n
     block = max(256, BLOCK_VALUES // n)
 
     def values(cols: slice | np.ndarray) -> np.ndarray:
-        return flat[:, cols] * g32 if g32 is not None else flat[:, cols]
+        if stacked:
+            return flat[:, cols] * g32 if g32 is not None else flat[:, cols]
+        block = np.empty((n, len(range(pixels)[cols]) if isinstance(cols, slice) else cols.size), np.float32)
+        for i, plane in enumerate(flat):  # the planes' pixels of this block as float32, scaled, in cache
+            if g32 is None:
+                np.copyto(block[i], plane[cols], casting="unsafe")
+            else:
+                np.multiply(plane[cols], g32[i, 0], out=block[i], casting="unsafe")
+        return block
 
     def screen(start: int) -> None:
         cols = slice(start, min(pixels, start + block))

@@ -74,7 +74,7 @@ def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: 
     `intensities` (N,) divides each image by its light's brightness; `mask` (H, W) limits the solve;
     `progress(fraction, message)` is called as blocks finish; `residual` asks l2 for the misfit too.
     `images` may also be a list of N (H, W) arrays of any numeric type (a capture's decoded pixels, with
-    `intensities` their full scale times the light's): l2 reads them a block at a time, as they are.
+    `intensities` their full scale times the light's): both solvers read them a block at a time, as they are.
     """
     if method not in METHODS:
         raise ConfigError(f"Unknown method {method!r}; use one of {', '.join(METHODS)}.", field="method")
@@ -83,7 +83,7 @@ def solve(images: np.ndarray, directions: np.ndarray, method: str = "l2", mask: 
         if any(plane.ndim != 2 or plane.shape != planes[0].shape for plane in planes):
             raise DataError("The images must be (H, W) arrays of one size; got "
                             f"{', '.join(str(plane.shape) for plane in planes)}.")
-        images = planes if method == "l2" or not planes else np.stack(planes)
+        images = planes
     else:
         images = np.asarray(images)
         if images.ndim != 3:
