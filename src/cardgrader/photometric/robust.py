@@ -298,13 +298,13 @@ def solve_robust(images: np.ndarray | list[np.ndarray], d: np.ndarray, gain: np.
     def values(cols: slice | np.ndarray) -> np.ndarray:
         if stacked:
             return flat[:, cols] * g32 if g32 is not None else flat[:, cols]
-        block = np.empty((n, len(range(pixels)[cols]) if isinstance(cols, slice) else cols.size), np.float32)
+        x = np.empty((n, cols.stop - cols.start if isinstance(cols, slice) else cols.size), np.float32)
         for i, plane in enumerate(flat):  # the planes' pixels of this block as float32, scaled, in cache
             if g32 is None:
-                np.copyto(block[i], plane[cols], casting="unsafe")
+                np.copyto(x[i], plane[cols], casting="unsafe")
             else:
-                np.multiply(plane[cols], g32[i, 0], out=block[i], casting="unsafe")
-        return block
+                np.multiply(plane[cols], g32[i, 0], out=x[i], casting="unsafe")
+        return x
 
     def screen(start: int) -> None:
         cols = slice(start, min(pixels, start + block))
