@@ -26,15 +26,18 @@ def slopes(normals: np.ndarray, mask: np.ndarray | None = None, max_slope: float
     return p, q
 
 
-def _slopes(normals: np.ndarray, mask: np.ndarray | None, max_slope: float = 20.0) -> tuple[np.ndarray, ...]:
+def _slopes(normals: np.ndarray, mask: np.ndarray | None, max_slope: float = 20.0,
+            out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
     """`slopes`, and a spare (H, W) float32 array they were worked out in (its values mean nothing).
-    Each step writes into an array it already has: a fresh card-size array costs more than the arithmetic."""
+    Each step writes into an array it already has: a fresh card-size array costs more than the arithmetic.
+    `out`: (p, q, spare) arrays of the normals' height and width to work in instead of new ones."""
     normals = np.asarray(normals, np.float32)
-    nz = cv2.transform(normals, _PICK[2])  # one channel out of three in one pass (numpy strides slowly)
+    bp, bq, bz = (None, None, None) if out is None else out
+    nz = cv2.transform(normals, _PICK[2], dst=bz)  # one channel out of three in one pass (numpy strides slowly)
     cv2.max(nz, 1.0 / max_slope, dst=nz)
-    p = cv2.transform(normals, _PICK[0])
+    p = cv2.transform(normals, _PICK[0], dst=bp)
     cv2.divide(p, nz, dst=p, scale=-1.0)
-    q = cv2.transform(normals, _PICK[1])
+    q = cv2.transform(normals, _PICK[1], dst=bq)
     cv2.divide(q, nz, dst=q)
     if mask is not None:
         outside = ~np.asarray(mask, bool)
@@ -83,13 +86,7 @@ def _banded_divergence(normals: np.ndarray, max_slope: float = 20.0) -> np.ndarr
     for top in range(0, h, SLOPE_ROWS):
         end = min(h, top + SLOPE_ROWS)
         lo, hi = max(0, top - 1), min(h, end + 1)  # the band with its margin: rows lo..hi-1 in the buffers
-        band, bz, bp, bq = normals[lo:hi], nz[:hi - lo], p[:hi - lo], q[:hi - lo]
-        cv2.transform(band, _PICK[2], dst=bz)
-        cv2.max(bz, 1.0 / max_slope, dst=bz)
-        cv2.transform(band, _PICK[0], dst=bp)
-        cv2.divide(bp, bz, dst=bp, scale=-1.0)
-        cv2.transform(band, _PICK[1], dst=bq)
-        cv2.divide(bq, bz, dst=bq)
+        bp, bq, _bz = _slopes(normals[lo:hi], None, max_slope, out=(p[:hi - lo], q[:hi - lo], nz[:hi - lo]))
         rows, own = div[top:end], bp[top - lo:end - lo]
         np.subtract(own[:, 2:], own[:, :-2], out=rows[:, 1:-1])
         rows[:, 0] = own[:, 0] + own[:, 1]
