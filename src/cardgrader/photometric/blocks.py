@@ -96,6 +96,19 @@ def _own_running() -> int:
     return count
 
 
+def plane_block(planes: list[np.ndarray], cols: slice | np.ndarray, out: np.ndarray,
+                gain: np.ndarray | None = None) -> np.ndarray:
+    """Pixels `cols` (a slice or indices) of each flat plane (any numeric type: a capture's decoded pixels)
+    as float32 rows of `out` (N, count), each times its light's gain when `gain` (N,) is given: a block in
+    cache, where a float copy of the whole capture would be 180 MB for a card-size one."""
+    for i, plane in enumerate(planes):
+        if gain is None:
+            np.copyto(out[i], plane[cols], casting="unsafe")
+        else:
+            np.multiply(plane[cols], gain[i], out=out[i], casting="unsafe")
+    return out
+
+
 def store_fits(b: np.ndarray, normals: np.ndarray, albedo: np.ndarray, scratch: np.ndarray | None = None) -> None:
     """Albedo |b| and unit normal b / |b| of fits `b` (3, B), which it overwrites, into `albedo` (B,) and
     `normals` (B, 3): OpenCV's SIMD loops (one in-cache pass each, no GIL), then one interleaving write."""

@@ -35,6 +35,7 @@ from cardgrader.photometric.blocks import (
     PhotometricResult,
     Progress,
     light_dot,
+    plane_block,
     run_blocks,
     store_fits,
 )
@@ -299,12 +300,7 @@ def solve_robust(images: np.ndarray | list[np.ndarray], d: np.ndarray, gain: np.
         if stacked:
             return flat[:, cols] * g32 if g32 is not None else flat[:, cols]
         x = np.empty((n, cols.stop - cols.start if isinstance(cols, slice) else cols.size), np.float32)
-        for i, plane in enumerate(flat):  # the planes' pixels of this block as float32, scaled, in cache
-            if g32 is None:
-                np.copyto(x[i], plane[cols], casting="unsafe")
-            else:
-                np.multiply(plane[cols], g32[i, 0], out=x[i], casting="unsafe")
-        return x
+        return plane_block(flat, cols, x, None if g32 is None else g32[:, 0])
 
     def screen(start: int) -> None:
         cols = slice(start, min(pixels, start + block))

@@ -20,6 +20,7 @@ from cardgrader.photometric.blocks import (
     PhotometricResult,
     Progress,
     light_dot,
+    plane_block,
     run_blocks,
     store_fits,
     worker_threads,
@@ -149,9 +150,7 @@ def _solve_l2(images: np.ndarray | list[np.ndarray], d: np.ndarray, gain: np.nda
         if stacked:
             block = flat[:, start:stop]
         else:  # the planes' pixels of this block as float32, in cache
-            block = scratch.block[:, :count]
-            for i, plane in enumerate(flat):
-                np.copyto(block[i], plane[start:stop], casting="unsafe")
+            block = plane_block(flat, slice(start, stop), scratch.block[:, :count])
         light_dot(rows, block, out=fit)
         b, e = fit[:3], fit[3:]
         if with_residual:
