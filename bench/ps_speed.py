@@ -8,6 +8,9 @@
    function the command calls: reading, solving, depth, defect map, every output file written).
    What was written is flushed to disk between timings (untimed). Prints each round, the median seconds
    of each stage (from report.json), and the ratios solve / read against the targets: l2 <= 2, robust <= 4.
+   Each round also times touching 64 MiB of new memory (untimed for the jobs): a solve's outputs and
+   temporaries are new memory, and a VM whose host takes freed memory back (free page reporting) makes the
+   first touch of it up to a hundred times dearer at times, which then sets the ratios more than the code.
 2. Solvers alone (with --solvers): `solve(..., method="l2")` on 4 x 2000 x 2800 float32 against a numpy
    copy of the same bytes (target <= 2), and `robust` on a 612 x 512 x 96 DiLiGenT-like render.
 
@@ -33,6 +36,14 @@ SIZE = (2000, 2800)  # width, height: a card at 800 dpi
 LIGHTS = 8
 TARGETS = {"l2": 2.0, "robust": 4.0}
 STAGES = ("read", "solve", "depth", "defects", "shaded", "write")
+FRESH_MIB = 64
+
+
+def fresh_memory_ms() -> float:
+    """Milliseconds to write FRESH_MIB of memory just allocated (the kernel finds and zeroes each page)."""
+    start = time.perf_counter()
+    np.ones(FRESH_MIB << 20, np.uint8)
+    return 1000.0 * (time.perf_counter() - start)
 
 
 def write_card_capture(folder: Path, seed: int = 7) -> list[Path]:
@@ -94,7 +105,9 @@ def end_to_end(rounds: int) -> dict[str, float]:
         decode_all(paths)  # warm up: imports, page cache, thread pools
         for method in ("l2", "robust"):
             solve_end_to_end(paths[0].parent, Path(tmp) / "out", method)
+        fresh = []
         for i in range(rounds):
+            fresh.append(fresh_memory_ms())
             for job in jobs[i % 3:] + jobs[:i % 3]:  # each job first in turn
                 start = time.perf_counter()
                 if job == "read":
@@ -105,7 +118,8 @@ def end_to_end(rounds: int) -> dict[str, float]:
                 settle()
                 if job != "read":
                     stages[job].append(report["seconds"])
-            print(f"  round {i + 1}: " + "   ".join(f"{job} {times[job][-1]:6.2f} s" for job in jobs), flush=True)
+            print(f"  round {i + 1}: " + "   ".join(f"{job} {times[job][-1]:6.2f} s" for job in jobs)
+                  + f"   (new memory: {FRESH_MIB} MiB in {fresh[-1]:.0f} ms)", flush=True)
     read = statistics.median(times["read"])
     print("\nmedian seconds by stage (read = load_capture: decode, checks, luminance of colour photos; depth runs "
           "beside the defect map; write = after the analysis)")
@@ -114,7 +128,9 @@ def end_to_end(rounds: int) -> dict[str, float]:
         print(f"  {stage:8s} " + " ".join(f"{statistics.median(s.get(stage, 0.0) for s in stages[m]):8.3f}"
                                           for m in stages))
     print(f"  {'total':8s} " + " ".join(f"{statistics.median(times[m]):8.3f}" for m in stages))
-    print(f"\ndecoding the {LIGHTS} photos alone: median {read:.3f} s")
+    print(f"\nnew memory, {FRESH_MIB} MiB first written: median {statistics.median(fresh):.0f} ms, "
+          f"{min(fresh):.0f}-{max(fresh):.0f} ms over the rounds")
+    print(f"decoding the {LIGHTS} photos alone: median {read:.3f} s")
     ratios = {}
     for method in stages:
         ratios[method] = statistics.median(times[method]) / read
