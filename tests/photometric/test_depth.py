@@ -96,15 +96,24 @@ def test_the_shaded_rendering_made_in_bands_is_the_raking_light_on_each_pixel(he
     assert np.abs(picture.astype(int) - expected).max() <= 1  # single-precision rounding at a half
 
 
+def _axis_eigenvalues(n: int) -> np.ndarray:
+    """The Neumann Laplacian's eigenvalues along an axis of n pixels, x2, worked out here apart from the code."""
+    return 4.0 * np.cos(np.pi * np.arange(n) / n) - 4.0
+
+
+def _divisor(kx: np.ndarray, ky: np.ndarray) -> np.ndarray:
+    """The 2-D eigenvalues kx[i] + ky[j], with 1 for the constant term (whose coefficient is set to 0)."""
+    eigen = kx[:, None] + ky[None, :]
+    eigen[0, 0] = 1.0
+    return eigen
+
+
 @pytest.mark.parametrize("height", [2, TRANSFORM_ROWS, TRANSFORM_ROWS + 6])
 def test_the_transforms_made_in_bands_of_doubles_are_the_whole_arrays(height):
     values = np.random.default_rng(height).normal(size=(height, 14)).astype(np.float32)
-    ky = 4.0 * np.cos(np.pi * np.arange(14) / 14) - 4.0
-    kx = 4.0 * np.cos(np.pi * np.arange(height) / height) - 4.0
-    eigen = kx[:, None] + ky[None, :]
-    eigen[0, 0] = 1.0
+    kx, ky = _axis_eigenvalues(height), _axis_eigenvalues(14)
     forward = cv2.dct(values.astype(np.float64), flags=cv2.DCT_ROWS)
-    divided = forward / eigen
+    divided = forward / _divisor(kx, ky)
     divided[0, 0] = 0.0
     back = cv2.dct(divided, flags=cv2.DCT_ROWS | cv2.DCT_INVERSE)
     once, fused = values.copy(), values.copy()
@@ -120,12 +129,8 @@ def test_a_card_size_relief_integrates_to_what_a_double_precision_solve_gives():
     normals = synthetic.card(1200, 900, dents=2, scratches=2, creases=1, seed=8).normals
     p, q = slopes(normals)
     div = _divergence(p.astype(np.float64), q.astype(np.float64))
-    ky = 4.0 * np.cos(np.pi * np.arange(1200) / 1200) - 4.0
-    kx = 4.0 * np.cos(np.pi * np.arange(900) / 900) - 4.0
     spectrum = cv2.dct(np.ascontiguousarray(cv2.dct(div, flags=cv2.DCT_ROWS).T), flags=cv2.DCT_ROWS)
-    eigen = kx[:, None] + ky[None, :]
-    eigen[0, 0] = 1.0
-    spectrum /= eigen
+    spectrum /= _divisor(_axis_eigenvalues(900), _axis_eigenvalues(1200))
     spectrum[0, 0] = 0.0
     exact = cv2.idct(np.ascontiguousarray(cv2.idct(spectrum, flags=cv2.DCT_ROWS).T), flags=cv2.DCT_ROWS)
     exact -= exact.mean()

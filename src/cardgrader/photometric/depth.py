@@ -103,6 +103,13 @@ def _banded_divergence(normals: np.ndarray, max_slope: float = 20.0) -> np.ndarr
     return div
 
 
+def _eigenvalues(n: int) -> np.ndarray:
+    """The eigenvalues along one axis of n pixels of the Neumann Laplacian the cosine transform
+    diagonalises, x2 (see `_divergence`): the 2-D one at (i, j) is the sum of an axis's i-th and the
+    other's j-th, and 0 only at (0, 0)."""
+    return 4.0 * np.cos(np.pi * np.arange(n) / n) - 4.0
+
+
 def _transform_rows(values: np.ndarray, first: int, eigen: tuple[np.ndarray, np.ndarray] | None = None,
                     then: int | None = None) -> None:
     """cv2.dct with flags `first` on each row of `values` (float32, in place), then, where given, a division
@@ -111,20 +118,20 @@ def _transform_rows(values: np.ndarray, first: int, eigen: tuple[np.ndarray, np.
     transform of doubles is about twice as fast as of floats at sizes such as 2000 and 2800 (and
     exact to float64), and the band stays in cache from one step to the next."""
     h, w = values.shape
-    band_rows = min(h, TRANSFORM_ROWS)
-    buffer, divisor = np.empty((band_rows, w), np.float64), np.empty((band_rows, w), np.float64)
+    buffer = np.empty((min(h, TRANSFORM_ROWS), w), np.float64)
+    divisor = None if eigen is None else np.empty_like(buffer)
     for top in range(0, h, TRANSFORM_ROWS):
         rows = values[top:top + TRANSFORM_ROWS]
         band = buffer[:rows.shape[0]]
         np.copyto(band, rows)
         cv2.dct(band, band, flags=first)
-        if eigen is not None:
+        if divisor is not None:
             kx, ky = eigen
-            np.add(kx[top:top + band.shape[0], None], ky[None, :], out=divisor[:band.shape[0]])
+            by = np.add(kx[top:top + band.shape[0], None], ky[None, :], out=divisor[:band.shape[0]])
             if top == 0:
-                divisor[0, 0] = 1.0  # depth is known up to a constant: its coefficient is set to 0
+                by[0, 0] = 1.0  # depth is known up to a constant: its coefficient is set to 0
                 band[0, 0] = 0.0
-            band /= divisor[:band.shape[0]]
+            band /= by
         if then is not None:
             cv2.dct(band, band, flags=then)
         np.copyto(rows, band, casting="same_kind")
@@ -153,11 +160,9 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
     # inverse row transform has undone the second, so that the second transform, the division by the
     # eigenvalues and that inverse are one pass over each band of rows. Each transpose goes into a buffer
     # already there: fresh memory costs more than the copy.
-    ky = 4.0 * np.cos(np.pi * np.arange(ph) / ph) - 4.0  # x2: see _divergence
-    kx = 4.0 * np.cos(np.pi * np.arange(pw) / pw) - 4.0
     _transform_rows(coeffs, cv2.DCT_ROWS)
     spectrum = cv2.transpose(coeffs, dst=p.reshape(pw, ph))
-    _transform_rows(spectrum, cv2.DCT_ROWS, (kx, ky), cv2.DCT_ROWS | cv2.DCT_INVERSE)
+    _transform_rows(spectrum, cv2.DCT_ROWS, (_eigenvalues(pw), _eigenvalues(ph)), cv2.DCT_ROWS | cv2.DCT_INVERSE)
     z = cv2.transpose(spectrum, dst=coeffs)
     del spectrum, p
     _transform_rows(z, cv2.DCT_ROWS | cv2.DCT_INVERSE)
