@@ -19,6 +19,8 @@ noise of a pixel (radians, standard deviation per tangent axis) is therefore tak
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -128,19 +130,35 @@ def excess_misfit(residual: np.ndarray, inner: np.ndarray, used: np.ndarray | No
     return np.maximum(excess, 0.0, out=excess)
 
 
-def pixel_noise(deviation: np.ndarray, normals: np.ndarray, inner: np.ndarray, albedo: np.ndarray | None,
-                used: np.ndarray | None, residual: np.ndarray | None, floor: float) -> np.ndarray:
-    """Sigma per pixel, in radians, for `deviation` in radians (see the module docstring)."""
+@dataclass
+class NoiseParts:
+    """What a pixel's noise takes besides the card's deviation from its smooth shape, so that it can be
+    worked out alongside that deviation: `gain` (1 / relative noise), `local` (`local_scale`) and `misfit`
+    (the residual that noise does not explain, over the albedo; None without a residual)."""
+
+    gain: np.ndarray
+    local: np.ndarray
+    misfit: np.ndarray | None
+
+
+def noise_parts(normals: np.ndarray, inner: np.ndarray, albedo: np.ndarray | None, used: np.ndarray | None,
+                residual: np.ndarray | None) -> NoiseParts:
     signal = None if albedo is None else np.maximum(np.asarray(albedo, np.float32), np.float32(DARKEST))
-    gain = np.ones(deviation.shape, np.float32) if signal is None else signal  # 1 / relative noise
+    gain = np.ones(normals.shape[:2], np.float32) if signal is None else signal  # 1 / relative noise
     if used is not None:
         gain = gain * np.sqrt(np.clip(np.asarray(used, np.float32), np.float32(1e-3), np.float32(1.0)))
-    scale = local_scale(normals, gain)
-    np.maximum(scale, np.float32(noise_scale(deviation, inner, gain)), out=scale)
-    variance = cv2.divide(scale, gain)
+    misfit = None
+    if residual is not None and signal is not None:
+        misfit = cv2.divide(np.asarray(excess_misfit(residual, inner, used), np.float32), signal)
+    return NoiseParts(gain, local_scale(normals, gain), misfit)
+
+
+def pixel_noise(deviation: np.ndarray, parts: NoiseParts, inner: np.ndarray, floor: float) -> np.ndarray:
+    """Sigma per pixel, in radians, for `deviation` in radians (see the module docstring)."""
+    scale = np.maximum(parts.local, np.float32(noise_scale(deviation, inner, parts.gain)))
+    variance = cv2.divide(scale, parts.gain, dst=scale)
     variance *= variance
     variance += np.float32(floor) ** 2
-    if residual is not None and albedo is not None:
-        misfit = cv2.divide(np.asarray(excess_misfit(residual, inner, used), np.float32), signal)
-        variance += cv2.multiply(misfit, misfit, dst=misfit)
+    if parts.misfit is not None:
+        variance += cv2.multiply(parts.misfit, parts.misfit)
     return np.sqrt(variance, out=variance)
