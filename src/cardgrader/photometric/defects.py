@@ -188,10 +188,12 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     """`vectors` (H, W, 3) float32 made unit length, in place (a zero vector stays zero)."""
-    inverse = _dot(vectors, vectors)  # the length worked on in place: a fresh array costs more than the arithmetic
+    # Each step into an array already made: a fresh card-size array costs more than the arithmetic.
+    work = cv2.multiply(vectors, vectors)
+    inverse = cv2.transform(work, _SUM3)  # the squared length
     cv2.max(inverse, 1e-12, dst=inverse)
     cv2.pow(inverse, -0.5, dst=inverse)  # 1 / max(length, 1e-6)
-    return cv2.multiply(vectors, cv2.merge((inverse, inverse, inverse)), dst=vectors)
+    return cv2.multiply(vectors, cv2.merge((inverse, inverse, inverse), dst=work), dst=vectors)
 
 
 def smooth_shape(normals: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
@@ -232,7 +234,8 @@ def _deviation(normals: np.ndarray, smooth: np.ndarray, card: np.ndarray | None,
     angle whose sine is half their chord |n - s|. Exact at small angles too, where the arccosine of a
     float32 cosine near 1 keeps few digits (a 0.2 degree deviation came out up to 30 % off), and in
     OpenCV's loops, which run on every core, where numpy's arccosine runs on one."""
-    half = _dot(*2 * [cv2.subtract(normals, smooth)])  # |n - s|^2 = (2 sin(t / 2))^2
+    chord = cv2.subtract(normals, smooth)
+    half = cv2.transform(cv2.multiply(chord, chord, dst=chord), _SUM3)  # |n - s|^2 = (2 sin(t / 2))^2
     cv2.sqrt(half, dst=half)
     cv2.multiply(half, 0.5, dst=half)  # sin(t / 2)
     other = cv2.multiply(half, half)
