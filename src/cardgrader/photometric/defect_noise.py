@@ -143,6 +143,7 @@ class NoiseParts:
 
 def noise_parts(normals: np.ndarray, inner: np.ndarray, albedo: np.ndarray | None, used: np.ndarray | None,
                 residual: np.ndarray | None) -> NoiseParts:
+    """The parts of each pixel's noise that its deviation does not enter (see the module docstring)."""
     signal = None if albedo is None else np.maximum(np.asarray(albedo, np.float32), np.float32(DARKEST))
     gain = np.ones(normals.shape[:2], np.float32) if signal is None else signal  # 1 / relative noise
     if used is not None:

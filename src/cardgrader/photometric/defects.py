@@ -181,11 +181,6 @@ def _masked_blur(values: np.ndarray, mask: np.ndarray | None, sigma: float, unit
     return out
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-pixel dot product of two (H, W, 3) float32 fields."""
-    return cv2.transform(cv2.multiply(a, b), _SUM3)
-
-
 def _unit(vectors: np.ndarray) -> np.ndarray:
     """`vectors` (H, W, 3) float32 made unit length, in place (a zero vector stays zero)."""
     # Each step into an array already made: a fresh card-size array costs more than the arithmetic.
