@@ -63,7 +63,8 @@ def run_solve(args: argparse.Namespace) -> int:
     line = ProgressBar(not args.json)
     writer = OutputWriter(out)  # the normals are written while depth and defects are worked out
     try:
-        analysis = analyse_capture(capture, args.method, line, solved=writer.solved, integrated=writer.integrated)
+        analysis = analyse_capture(capture, args.method, line, solved=writer.solved, integrated=writer.integrated,
+                                   outlined=writer.outlined)
     except BaseException:
         writer.close()  # the files already started end before the error is shown
         raise

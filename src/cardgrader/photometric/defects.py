@@ -148,6 +148,24 @@ class DefectMap:
         }
 
 
+Box = tuple[int, str, list[int]]  # a region's id, kind and bbox (x0, y0, x1, y1, inclusive)
+
+
+@dataclass
+class DefectOutline:
+    """Where a map's regions lie before each is measured, in the capture's pixels: what a picture of
+    them needs (`ps solve` starts writing defects.png with it while the regions are measured)."""
+    mask: np.ndarray  # (H, W) bool, defective pixels
+    boxes: list[Box]
+
+    @classmethod
+    def of(cls, found: DefectMap) -> DefectOutline:
+        return cls(found.mask, [(r.id, r.kind, r.bbox) for r in found.regions])
+
+
+Outlined = Callable[[DefectOutline], None]
+
+
 _SUM3 = np.ones((1, 3), np.float32)
 
 
@@ -248,25 +266,36 @@ Depth = np.ndarray | Callable[[], np.ndarray] | None  # an array, or a call that
 
 def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: Depth = None,
                  settings: DefectSettings | None = None, residual: np.ndarray | None = None,
-                 albedo: np.ndarray | None = None, used_fraction: np.ndarray | None = None) -> DefectMap:
+                 albedo: np.ndarray | None = None, used_fraction: np.ndarray | None = None,
+                 outlined: Outlined | None = None) -> DefectMap:
     """Defect mask, regions and integrity score of a card's normal map. `albedo` (and the robust solver's
     `used_fraction`, the share of lights each pixel kept) tell where its normals are noisy; the solver's
     `residual` where Lambert's model failed; with `depth` each region gets a depth (`depth` may be a call
     that gives the depth map: it is made only if there is a region, so depth can be integrated meanwhile).
 
     A capture whose short side is at least twice `settings.work_side` is mapped on the means of k x k
-    pixels (`DefectSettings.factor`); the mask and the regions are given in the capture's pixels."""
+    pixels (`DefectSettings.factor`); the mask and the regions are given in the capture's pixels.
+    `outlined(outline)`, where given, is called once the regions' pixels and kinds are known, before
+    they are measured (not at all on a map without regions)."""
     s = settings or DefectSettings()
     h, w = normals.shape[:2]
     f = s.factor(h, w)
     if f == 1:
-        return _find_defects(normals, mask, depth, s, residual, albedo, used_fraction)
+        return _find_defects(normals, mask, depth, s, residual, albedo, used_fraction, outlined=None if outlined is None else (
+            lambda found, boxes: outlined(DefectOutline(found, boxes))))
     card = None if mask is None else np.asarray(mask, bool)
     binned_mask = None if card is None else _bin(card.astype(np.float32), f) >= 0.5
+    enlarged: list[np.ndarray] = []  # the mask in the capture's pixels, once the outline has made it
+
+    def outline(found: np.ndarray, boxes: list[Box]) -> None:
+        enlarged.append(_enlarged_mask(found, f, (h, w)))
+        outlined(DefectOutline(enlarged[0], [(i, kind, _enlarged_box(box, f)) for i, kind, box in boxes]))
+
     found = _find_defects(_unit(_bin(normals, f)), binned_mask, depth, s,
                           *(None if a is None else _bin(a, f) for a in (residual, albedo, used_fraction)), factor=f,
-                          capture_normals=np.asarray(normals, np.float32))
-    return _enlarge(found, f, (h, w), h * w if card is None else int(np.count_nonzero(card)))
+                          capture_normals=np.asarray(normals, np.float32), outlined=None if outlined is None else outline)
+    return _enlarge(found, f, (h, w), h * w if card is None else int(np.count_nonzero(card)),
+                    enlarged[0] if enlarged else None)
 
 
 def _depth_map(depth: Depth) -> np.ndarray:
@@ -320,21 +349,31 @@ def _bin(values: np.ndarray, f: int) -> np.ndarray:
     return cv2.resize(np.asarray(values, np.float32)[:hb * f, :wb * f], (wb, hb), interpolation=cv2.INTER_AREA)
 
 
-def _enlarge(found: DefectMap, f: int, shape: tuple[int, int], card_area: int) -> DefectMap:
-    """A defect map made on `f` x `f` pixel means, in the capture's pixels (`shape`, the card `card_area`)."""
+def _enlarged_mask(found: np.ndarray, f: int, shape: tuple[int, int]) -> np.ndarray:
+    """A working-resolution mask in the capture's pixels (`shape`)."""
     h, w = shape
-    hb, wb = found.mask.shape
+    hb, wb = found.shape
     mask = np.zeros((h, w), bool)
-    if found.regions:
-        mask[:hb * f, :wb * f] = cv2.resize(found.mask.view(np.uint8), (wb * f, hb * f),
+    if found.any():
+        mask[:hb * f, :wb * f] = cv2.resize(found.view(np.uint8), (wb * f, hb * f),
                                             interpolation=cv2.INTER_NEAREST).view(bool)
-    regions = []
-    for r in found.regions:
-        x0, y0, x1, y1 = r.bbox
-        regions.append(replace(
-            r, bbox=[x0 * f, y0 * f, (x1 + 1) * f - 1, (y1 + 1) * f - 1], area_px=r.area_px * f * f,
-            centroid=[round((c + 0.5) * f - 0.5, 1) for c in r.centroid],
-            length_px=round(r.length_px * f, 1), width_px=round(r.width_px * f, 1)))
+    return mask
+
+
+def _enlarged_box(box: list[int], f: int) -> list[int]:
+    x0, y0, x1, y1 = box
+    return [x0 * f, y0 * f, (x1 + 1) * f - 1, (y1 + 1) * f - 1]
+
+
+def _enlarge(found: DefectMap, f: int, shape: tuple[int, int], card_area: int,
+             mask: np.ndarray | None = None) -> DefectMap:
+    """A defect map made on `f` x `f` pixel means, in the capture's pixels (`shape`, the card `card_area`);
+    `mask`: its mask there, where already made."""
+    mask = _enlarged_mask(found.mask, f, shape) if mask is None else mask
+    regions = [replace(r, bbox=_enlarged_box(r.bbox, f), area_px=r.area_px * f * f,
+                       centroid=[round((c + 0.5) * f - 0.5, 1) for c in r.centroid],
+                       length_px=round(r.length_px * f, 1), width_px=round(r.width_px * f, 1))
+               for r in found.regions]
     return replace(found, mask=mask, regions=regions, integrity=integrity_score(regions, card_area),
                    card_area_px=card_area, factor=f)
 
@@ -342,9 +381,11 @@ def _enlarge(found: DefectMap, f: int, shape: tuple[int, int], card_area: int) -
 def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s: DefectSettings,
                   residual: np.ndarray | None, albedo: np.ndarray | None,
                   used_fraction: np.ndarray | None, factor: int = 1,
-                  capture_normals: np.ndarray | None = None) -> DefectMap:
+                  capture_normals: np.ndarray | None = None,
+                  outlined: Callable[[np.ndarray, list[Box]], None] | None = None) -> DefectMap:
     """The defect map of `normals` and the maps beside them, all at the working resolution, except
-    `depth`: the capture's own, `factor` times as large a side, as `capture_normals` are."""
+    `depth`: the capture's own, `factor` times as large a side, as `capture_normals` are. `outlined` is
+    given the working mask and the regions' boxes there, before they are measured."""
     normals = np.ascontiguousarray(normals, np.float32)
     h, w = normals.shape[:2]
     card = np.ones((h, w), bool) if mask is None else np.asarray(mask, bool)
@@ -355,52 +396,58 @@ def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s:
     if not inner.any():
         inner = card
     floor = np.radians(s.min_deviation_deg / s.seed_sigmas)
-    # What the noise takes besides the deviation does not depend on it: it is worked out on a second thread.
+    # What the noise takes besides the deviation does not depend on it: it is worked out on a second thread,
+    # as later the card's typical noise and the depth's smooth shape are, beside what needs them only at the end.
     with ThreadPoolExecutor(1) as helper:
         parts = helper.submit(noise_parts, normals, inner, albedo, used_fraction, residual)
         blurred = _masked_blur(normals, whole_card, sigma, unit=True)
         first = _deviation(normals, blurred, whole_card, degrees=False)
         noise = pixel_noise(first, parts.result(), inner, floor)
-    # The smooth shape again without what stood out: a deep dent or a patch of bad normals would pull
-    # the blur and leave a halo of false deviation around itself.
-    outliers = cv2.dilate((first > s.grow_sigmas * noise).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    shape_from = card & ~outliers
-    noise *= np.float32(180.0 / np.pi)  # degrees from here on
-    supported = _masked_blur(shape_from.astype(np.float32), whole_card, sigma) > 0.2
-    smooth = _blur_without(normals, shape_from, supported, sigma, lambda: blurred, unit=True)
-    deviation = _deviation(normals, smooth, whole_card)
+        # The smooth shape again without what stood out: a deep dent or a patch of bad normals would pull
+        # the blur and leave a halo of false deviation around itself.
+        outliers = cv2.dilate((first > s.grow_sigmas * noise).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        shape_from = card & ~outliers
+        noise *= np.float32(180.0 / np.pi)  # degrees from here on
+        typical = helper.submit(lambda: median(sample(noise[inner])))
+        supported = _masked_blur(shape_from.astype(np.float32), whole_card, sigma) > 0.2
+        smooth = _blur_without(normals, shape_from, supported, sigma, lambda: blurred, unit=True)
+        deviation = _deviation(normals, smooth, whole_card)
 
-    def tilt(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:  # from the (unit) smooth shape, where asked
-        return normals[ys, xs, :2] - smooth[ys, xs, :2]
+        def tilt(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:  # from the (unit) smooth shape, where asked
+            return normals[ys, xs, :2] - smooth[ys, xs, :2]
 
-    z = deviation / noise
-    seeds = (z > s.seed_sigmas) & inner
-    binary = significant(z, inner, s.seed_sigmas, s.grow_sigmas, s.min_area(card_area), seeds).astype(np.uint8)
-    # From here on only the groups' box matters (with a margin for the closing, the opening and the
-    # flood fill, which then see the same zeros around the groups as on the whole card).
-    x, y, bw, bh = cv2.boundingRect(binary)
-    x0, y0 = max(0, x - 8), max(0, y - 8)
-    box = (slice(y0, min(h, y + bh + 8)), slice(x0, min(w, x + bw + 8)))
-    found = np.zeros((h, w), bool)
-    regions: list[DefectRegion] = []
-    if bw and bh:
-        binary = cv2.morphologyEx(binary[box], cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-        binary = closed_relief(binary, tilt, s.max_lean,
-                               offset=(x0, y0))
-        binary = seeded_groups(binary, seeds[box], s.min_area(card_area)).astype(np.uint8)
-        binary = (_fill_holes(binary) & inner[box]).astype(np.uint8)
-        depth = None if depth is None else _depth_map(depth)
-        smooth_depth = None
-        if depth is not None:
-            working = depth if factor == 1 else _bin(depth, factor)
-            smooth_depth = _blur_without(working, shape_from, supported, sigma,
-                                         lambda: _masked_blur(working, whole_card, sigma))
-        on_capture = None if factor == 1 else _OnCapture(factor, capture_normals, smooth, depth, smooth_depth)
-        misfit = None if residual is None or albedo is None else (residual[box], albedo[box])
-        regions = _regions(binary, deviation[box], z[box], misfit, min(h, w), (x0, y0),
-                           relief=None if depth is None or factor > 1 else depth - smooth_depth, on_capture=on_capture)
-        found[box] = binary > 0
-    typical = median(sample(noise[inner]))
+        def depth_and_shape() -> tuple[np.ndarray, np.ndarray]:
+            """The capture's depth (waited for) and its smooth shape at the working resolution."""
+            full = _depth_map(depth)
+            working = full if factor == 1 else _bin(full, factor)
+            return full, _blur_without(working, shape_from, supported, sigma,
+                                       lambda: _masked_blur(working, whole_card, sigma))
+
+        z = deviation / noise
+        seeds = (z > s.seed_sigmas) & inner
+        binary = significant(z, inner, s.seed_sigmas, s.grow_sigmas, s.min_area(card_area), seeds).astype(np.uint8)
+        # From here on only the groups' box matters (with a margin for the closing, the opening and the
+        # flood fill, which then see the same zeros around the groups as on the whole card).
+        x, y, bw, bh = cv2.boundingRect(binary)
+        x0, y0 = max(0, x - 8), max(0, y - 8)
+        box = (slice(y0, min(h, y + bh + 8)), slice(x0, min(w, x + bw + 8)))
+        found = np.zeros((h, w), bool)
+        regions: list[DefectRegion] = []
+        if bw and bh:
+            shaped = None if depth is None else helper.submit(depth_and_shape)
+            binary = cv2.morphologyEx(binary[box], cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+            binary = closed_relief(binary, tilt, s.max_lean,
+                                   offset=(x0, y0))
+            binary = seeded_groups(binary, seeds[box], s.min_area(card_area)).astype(np.uint8)
+            binary = (_fill_holes(binary) & inner[box]).astype(np.uint8)
+            depth, smooth_depth = (None, None) if shaped is None else shaped.result()
+            on_capture = None if factor == 1 else _OnCapture(factor, capture_normals, smooth, depth, smooth_depth)
+            misfit = None if residual is None or albedo is None else (residual[box], albedo[box])
+            found[box] = binary > 0
+            regions = _regions(binary, deviation[box], z[box], misfit, min(h, w), (x0, y0),
+                               relief=None if depth is None or factor > 1 else depth - smooth_depth,
+                               on_capture=on_capture, outlined=None if outlined is None else (lambda boxes: outlined(found, boxes)))
+        typical = typical.result()
     return DefectMap(found, deviation, regions, integrity_score(regions, card_area),
                      s.seed_sigmas * typical, card_area, s, noise, typical)
 
@@ -408,16 +455,18 @@ def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s:
 def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray,
              misfit: tuple[np.ndarray, np.ndarray] | None, short_side: int,
              offset: tuple[int, int] = (0, 0), relief: np.ndarray | None = None,
-             on_capture: _OnCapture | None = None) -> list[DefectRegion]:
+             on_capture: _OnCapture | None = None,
+             outlined: Callable[[list[Box]], None] | None = None) -> list[DefectRegion]:
     """One region per connected group of defective pixels (pieces of one scratch count as one).
     `misfit` is (residual, albedo): the region's misfit is its mean residual / albedo; `relief` the
     card's depth less its smooth shape, or `on_capture` measures deviation and depth on the capture's
     own pixels. The arrays but `relief` may be a window of the card whose top left corner is `offset`
-    (x, y); regions are placed on the card."""
+    (x, y); regions are placed on the card. `outlined(boxes)` is called once every region's place and
+    kind are known, before any is measured."""
     links = scratch_links(binary, offset=offset).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary | links, connectivity=8)
     ox, oy = offset
-    regions: list[DefectRegion] = []
+    shapes = []
     for label in range(1, count):
         x, y, bw, bh = (int(v) for v in stats[label, :4])
         window = (slice(y, y + bh), slice(x, x + bw))
@@ -430,6 +479,12 @@ def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray,
                                        offset=(x + ox, y + oy))
         (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.concatenate(outlines).reshape(-1, 2).astype(np.float32))
         length, width = max(side_a, side_b) + 1.0, min(side_a, side_b) + 1.0
+        bbox = [x + ox + int(xs.min()), y + oy + int(ys.min()), x + ox + int(xs.max()), y + oy + int(ys.max())]
+        shapes.append((x, y, window, pixels, ys, xs, length, width, _kind(length, width, short_side), bbox))
+    if outlined is not None:
+        outlined([(i + 1, shape[8], shape[9]) for i, shape in enumerate(shapes)])
+    regions: list[DefectRegion] = []
+    for x, y, window, pixels, ys, xs, length, width, kind, bbox in shapes:
         dev, depth_px = deviation[window][pixels], 0.0
         if on_capture is not None:
             dev, depth = on_capture.measure(pixels, x + ox, y + oy)
@@ -437,9 +492,7 @@ def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray,
         elif relief is not None:
             depth_px = _extreme(relief[ys + y + oy, xs + x + ox])
         regions.append(DefectRegion(
-            id=len(regions) + 1, kind=_kind(length, width, short_side),
-            bbox=[x + ox + int(xs.min()), y + oy + int(ys.min()), x + ox + int(xs.max()), y + oy + int(ys.max())],
-            area_px=int(ys.size),
+            id=len(regions) + 1, kind=kind, bbox=bbox, area_px=int(ys.size),
             centroid=[round(float(xs.mean()) + x + ox, 1), round(float(ys.mean()) + y + oy, 1)],
             length_px=round(float(length), 1), width_px=round(float(width), 1), depth_px=round(depth_px, 3),
             mean_deviation_deg=round(float(dev.mean()), 2), peak_deviation_deg=round(float(dev.max()), 2),

@@ -19,6 +19,7 @@ from cardgrader.photometric.defects import (
     DefectMap,
     DefectSettings,
     Depth,
+    Outlined,
     find_defects,
 )
 from cardgrader.photometric.depth import integrate, shaded
@@ -41,11 +42,11 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
             progress: Progress | None = None, defect_settings: DefectSettings | None = None,
             solved: Callable[[PhotometricResult], None] | None = None,
             integrated: Callable[[np.ndarray, np.ndarray], None] | None = None,
-            intensities: np.ndarray | None = None) -> Analysis:
+            intensities: np.ndarray | None = None, outlined: Outlined | None = None) -> Analysis:
     """Solve, integrate and map defects; `images` are (N, H, W) float32 already divided by intensity (or
     what `solve` takes with `intensities`). `solved(result)` is called as soon as the normals are known,
-    `integrated(depth, shaded)` as soon as those are (from another thread): the CLI starts writing them
-    then."""
+    `integrated(depth, shaded)` as soon as those are (from another thread), `outlined(outline)` as soon
+    as the defect regions' places are (`find_defects`): the CLI starts writing them then."""
     report = progress or (lambda _f, _m: None)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -71,7 +72,7 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
     with ThreadPoolExecutor(1) as pool:
         job = pool.submit(integrate_and_shade)
         start = time.perf_counter()
-        defects = _defects(result, card, lambda: job.result()[0], defect_settings)
+        defects = _defects(result, card, lambda: job.result()[0], defect_settings, outlined)
         seconds["defects"] = time.perf_counter() - start
         depth, picture, seconds["depth"], seconds["shaded"] = job.result()
     report(1.0, "done")
@@ -79,9 +80,9 @@ def analyse(images: np.ndarray, directions: np.ndarray, method: str = "robust", 
 
 
 def _defects(result: PhotometricResult, card: np.ndarray | None, depth: Depth,
-             settings: DefectSettings | None) -> DefectMap:
+             settings: DefectSettings | None, outlined: Outlined | None = None) -> DefectMap:
     return find_defects(result.normals, card, depth, settings, result.residual, result.albedo,
-                        used_fraction=result.used_fraction)
+                        used_fraction=result.used_fraction, outlined=outlined)
 
 
 def defects_within(analysis: Analysis, card: np.ndarray) -> DefectMap:
@@ -92,7 +93,8 @@ def defects_within(analysis: Analysis, card: np.ndarray) -> DefectMap:
 def analyse_capture(capture: PhotoCapture, method: str = "robust", progress: Progress | None = None,
                     defect_settings: DefectSettings | None = None,
                     solved: Callable[[PhotometricResult], None] | None = None,
-                    integrated: Callable[[np.ndarray, np.ndarray], None] | None = None) -> Analysis:
+                    integrated: Callable[[np.ndarray, np.ndarray], None] | None = None,
+                    outlined: Outlined | None = None) -> Analysis:
     # The decoded pixels themselves, a block at a time: no float copy of the capture (8 x 2000 x 2800: 180 MB).
     return analyse(capture.planes, capture.directions, method, capture.mask, progress, defect_settings, solved,
-                   integrated, intensities=1.0 / capture.scales)
+                   integrated, intensities=1.0 / capture.scales, outlined=outlined)

@@ -22,6 +22,7 @@ import numpy as np
 
 from cardgrader import __version__
 from cardgrader.photometric.outfile import rewritten
+from cardgrader.photometric.defects import DefectOutline
 from cardgrader.photometric.pipeline import Analysis
 from cardgrader.photometric.png import PngPicture, write_png, write_png_bands
 from cardgrader.photometric.solvers import PhotometricResult
@@ -104,17 +105,21 @@ def defects_image(analysis: Analysis, canvas: np.ndarray | None = None, rgb: boo
     """The shaded rendering with defective pixels tinted by kind and each region boxed and numbered;
     `canvas`, when given, is the shaded rendering already in BGR (or, `rgb`, in RGB: a `PngPicture`'s
     pixels), and it is drawn on."""
-    canvas = to_bgr(analysis.shaded) if canvas is None else canvas
+    return draw_defects(analysis.shaded, DefectOutline.of(analysis.defects), canvas, rgb)
+
+
+def draw_defects(shaded: np.ndarray, outline: DefectOutline, canvas: np.ndarray | None = None,
+                 rgb: bool = False) -> np.ndarray:
+    """`defects_image` of the shaded rendering and where the regions lie (all it needs of them)."""
+    canvas = to_bgr(shaded) if canvas is None else canvas
     colours = {kind: colour[::-1] if rgb else colour for kind, colour in KIND_COLOURS.items()}
-    hit = analysis.defects.mask
-    for r in analysis.defects.regions:  # each region's box alone: a few boxes, not the card
-        x0, y0, x1, y1 = r.bbox
+    for _id, kind, (x0, y0, x1, y1) in outline.boxes:  # each region's box alone: a few boxes, not the card
         box = (slice(y0, y1 + 1), slice(x0, x1 + 1))
-        picture = to_bgr(analysis.shaded[box])  # from the rendering itself, where boxes overlap too
-        cv2.copyTo(cv2.LUT(picture, _tints(colours[r.kind]), dst=picture), hit[box].view(np.uint8), canvas[box])
+        picture = to_bgr(shaded[box])  # from the rendering itself, where boxes overlap too
+        cv2.copyTo(cv2.LUT(picture, _tints(colours[kind]), dst=picture), outline.mask[box].view(np.uint8), canvas[box])
     canvas, scale = enlarged(canvas)
-    for r in analysis.defects.regions:
-        draw_box(canvas, r.bbox, colours[r.kind], f"{r.id} {r.kind}", scale=scale)
+    for number, kind, bbox in outline.boxes:
+        draw_box(canvas, bbox, colours[kind], f"{number} {kind}", scale=scale)
     return canvas
 
 
@@ -173,7 +178,8 @@ class OutputWriter:
     """Writes the outputs into `out` (created if needed) on background threads, each as soon as what it
     shows is known: `solved(result)` right after the solve, so that the normals are saved while depth
     and defects are still being worked out, `integrated(depth, shaded)` when those are (from any
-    thread); `finish(analysis)` the rest, then report.json."""
+    thread), `outlined(outline)` when the defect regions' places are (defects.png is drawn while they
+    are measured); `finish(analysis)` the rest, then report.json."""
 
     def __init__(self, out: str | Path):
         self.out = Path(out)
@@ -184,6 +190,7 @@ class OutputWriter:
         self._pool = ThreadPoolExecutor(WRITE_THREADS)
         self._jobs: dict[str, Future] = {}
         self._canvas: Future | None = None
+        self._shaded: np.ndarray | None = None
         self._mask: np.ndarray | None = None
         self._told: dict[str, Future] = {}  # the report's parts worked out early: "normals", "depth"
 
@@ -210,8 +217,15 @@ class OutputWriter:
         self._array("depth.npy", depth)
         self._submit("shaded.png", lambda path: write_png(path, picture))
         self._canvas = self._pool.submit(_defects_canvas, picture)  # what defects.png is drawn on, made meanwhile
+        self._shaded = picture
         if self._mask is not None:
             self._told["depth"] = self._pool.submit(depth_summary, depth, self._mask)
+
+    def outlined(self, outline: DefectOutline) -> None:
+        """Draw and write defects.png now, if the shaded rendering is known (else `finish` does)."""
+        canvas, shaded = self._canvas, self._shaded
+        if canvas is not None and shaded is not None:
+            self._submit("defects.png", lambda path: _write_defects(path, shaded, outline, canvas.result()))
 
     def finish(self, analysis: Analysis, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write what is left, wait for every file, then write report.json; returns the report."""
@@ -221,8 +235,9 @@ class OutputWriter:
                 self.solved(analysis.result)
             if "depth.npy" not in self._jobs:
                 self.integrated(analysis.depth, analysis.shaded)
-            canvas = self._canvas
-            self._submit("defects.png", lambda path: _write_defects(path, analysis, canvas.result()))
+            if "defects.png" not in self._jobs:
+                canvas, outline = self._canvas, DefectOutline.of(analysis.defects)
+                self._submit("defects.png", lambda path: _write_defects(path, analysis.shaded, outline, canvas.result()))
             report = summary(analysis, capture_info, **{part: job.result() for part, job in self._told.items()})
             for job in self._jobs.values():
                 job.result()
@@ -246,12 +261,12 @@ def _defects_canvas(shaded: np.ndarray) -> PngPicture | np.ndarray:
     return PngPicture.gray_in_colour(shaded) if label_scale(shaded.shape) == 1 else to_bgr(shaded)
 
 
-def _write_defects(path: Path, analysis: Analysis, canvas: PngPicture | np.ndarray) -> None:
+def _write_defects(path: Path, shaded: np.ndarray, outline: DefectOutline, canvas: PngPicture | np.ndarray) -> None:
     if isinstance(canvas, PngPicture):
-        defects_image(analysis, canvas.pixels, rgb=True)  # drawn where the file's rows lie
+        draw_defects(shaded, outline, canvas.pixels, rgb=True)  # drawn where the file's rows lie
         canvas.write(path)
     else:
-        write_png(path, defects_image(analysis, canvas))
+        write_png(path, draw_defects(shaded, outline, canvas))
 
 
 def write_outputs(analysis: Analysis, out: str | Path, capture_info: dict[str, Any] | None = None) -> dict[str, Any]:
