@@ -211,3 +211,29 @@ def test_the_deviation_is_exact_at_the_small_angles_noise_makes():
                                       np.linalg.norm(a.astype(np.float32) + b.astype(np.float32), axis=1)))
     assert np.max(np.abs(got - exact) / exact) < 3e-4
     assert np.max(np.abs(got - truth_deg) / truth_deg) < 5e-3  # float32 normals hold the angle itself this well
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_groups_and_their_boxes_are_opencvs_whatever_the_shapes(seed):
+    """`components` takes the boxes from the groups' outer borders: the same labels and boxes as OpenCV's
+    statistics pass, for groups at the window's edge, with holes and with islands in their holes, and
+    past FEW_GROUPS groups (where it uses that pass)."""
+    import cv2
+
+    from cardgrader.photometric.defect_evidence import FEW_GROUPS, components
+
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(40, 300)), int(rng.integers(40, 300))
+    image = cv2.dilate((rng.random((h, w)) < 0.004).astype(np.uint8),
+                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(rng.integers(3, 25)),) * 2))
+    image[:, 0] = 1  # a group along the edges
+    cv2.rectangle(image, (10, 10), (38, 38), 1, 2)  # a ring ...
+    image[20:28, 20:28] = 1  # ... with an island in its hole
+    if seed == 5:
+        image = (rng.random((h, w)) < 0.3).astype(np.uint8)  # specks by the thousand
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(image, connectivity=8)
+    assert (count - 1 > FEW_GROUPS) == (seed == 5)
+    got_count, got_labels, boxes = components(image.astype(bool))
+    assert got_count == count
+    assert np.array_equal(got_labels, labels)
+    assert np.array_equal(boxes[1:], stats[1:, :4])

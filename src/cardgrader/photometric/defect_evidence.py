@@ -16,6 +16,29 @@ import cv2
 import numpy as np
 
 
+FEW_GROUPS = 512  # up to this many groups, their boxes are taken from their outlines
+
+
+def components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """`cv2.connectedComponentsWithStats(binary, connectivity=8)` less its areas and centroids: the count,
+    the labels and each label's box (x, y, width, height; row 0, the background's, is left 0). OpenCV's
+    statistics pass takes several times as long as the labelling (a 1000 x 830 window: 2.9 ms against
+    0.5); with a few groups their boxes are those of their outer borders (a group's extreme pixels lie on
+    it), traced in a fraction of that time."""
+    binary = np.ascontiguousarray(binary, np.uint8)
+    count, labels = cv2.connectedComponents(binary, connectivity=8)
+    if count - 1 > FEW_GROUPS:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        return count, labels, np.ascontiguousarray(stats[:, :4])
+    boxes = np.zeros((count, 4), np.int32)
+    borders, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    for border, parent in zip(borders, hierarchy[0, :, 3] if borders else ()):
+        if parent < 0:  # a group's outer border; the others go round its holes
+            x, y = border[0, 0]
+            boxes[labels[y, x]] = cv2.boundingRect(border)
+    return count, labels, boxes
+
+
 def lean(tilt: np.ndarray) -> float:
     """How much of a set of tilts (n, 2) from the smooth shape leans one way: |sum| / sum of lengths.
 
@@ -42,9 +65,9 @@ def region_lean(points: np.ndarray, tilt: np.ndarray, stretch: float = 3.0) -> f
     return float(np.median(leans)) if leans.size else lean(tilt)
 
 
-def _points(labels: np.ndarray, stats: np.ndarray, label: int,
+def _points(labels: np.ndarray, boxes: np.ndarray, label: int,
             within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    x, y, bw, bh = (int(v) for v in stats[label, :4])
+    x, y, bw, bh = (int(v) for v in boxes[label])
     pixels = labels[y:y + bh, x:x + bw] == label
     if within is not None:
         pixels &= within[y:y + bh, x:x + bw]
@@ -67,20 +90,20 @@ def closed_relief(groups: np.ndarray, tilt, max_lean: float, thin_px: int = 3,
     keep = groups.astype(bool)
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * thin_px + 1, 2 * thin_px + 1))
     thick = cv2.morphologyEx(groups, cv2.MORPH_OPEN, disk)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(groups, connectivity=8)
+    count, labels, boxes = components(groups)
     body = thick > 0
     for label in range(1, count):
-        ys, xs = _points(labels, stats, label, body)
+        ys, xs = _points(labels, boxes, label, body)
         if not ys.size:  # all of it thin: judged whole
-            ys, xs = _points(labels, stats, label)
+            ys, xs = _points(labels, boxes, label)
         ys, xs = ys + oy, xs + ox
         if region_lean(np.stack([xs, ys], axis=1).astype(np.float64), tilt_at(ys, xs)) > max_lean:
             keep[ys - oy, xs - ox] = False
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.subtract(groups, thick), connectivity=8)
+    count, labels, boxes = components(cv2.subtract(groups, thick))
     for label in range(1, count):
-        if max(stats[label, 2], stats[label, 3]) < 3 * (2 * thin_px + 1):
+        if max(boxes[label, 2], boxes[label, 3]) < 3 * (2 * thin_px + 1):
             continue
-        ys, xs = _points(labels, stats, label)
+        ys, xs = _points(labels, boxes, label)
         ys, xs = ys + oy, xs + ox
         if region_lean(np.stack([xs, ys], axis=1).astype(np.float64), tilt_at(ys, xs)) > max_lean:
             keep[ys - oy, xs - ox] = False
@@ -105,10 +128,10 @@ def scratch_links(regions: np.ndarray, max_turn_deg: float = 10.0, offset: tuple
     lengths together. The lines only join regions; they are not defective pixels themselves. `regions`
     may be a window of the card whose top left corner is `offset` (x, y)."""
     shift = np.array(offset, np.float64)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(regions.astype(np.uint8), connectivity=8)
+    count, labels, boxes = components(regions)
     pieces = []
     for label in range(1, count):
-        ys, xs = _points(labels, stats, label)
+        ys, xs = _points(labels, boxes, label)
         points = np.stack([xs, ys], axis=1).astype(np.float64) + shift
         centre, axis, along, across = _axis(points)
         length, width = float(np.ptp(along)) + 1.0, float(np.ptp(across)) + 1.0
@@ -130,18 +153,21 @@ def scratch_links(regions: np.ndarray, max_turn_deg: float = 10.0, offset: tuple
 
 def seeded_groups(candidates: np.ndarray, seeds: np.ndarray, min_area: int) -> np.ndarray:
     """The connected groups of `candidates` that hold a pixel of `seeds` and cover `min_area` pixels."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates.astype(np.uint8), connectivity=8)
-    seeded = np.zeros(count, bool)
-    seeded[np.unique(labels[seeds])] = True
-    keep = seeded & (stats[:, cv2.CC_STAT_AREA] >= min_area)
-    keep[0] = False
-    kept = np.flatnonzero(keep)
-    if kept.size > 256:
+    count, labels, boxes = components(candidates)
+    seeded = np.unique(labels[seeds])
+    seeded = seeded[seeded > 0]
+    if seeded.size > FEW_GROUPS:
+        keep = np.zeros(count, bool)
+        keep[seeded] = True
+        keep &= np.bincount(labels.ravel(), minlength=count) >= min_area
+        keep[0] = False
         return keep[labels]
     out = np.zeros(candidates.shape, bool)
-    for label in kept:  # each group in its own box: a few defects, not a pass over the card each
-        x, y, bw, bh = (int(v) for v in stats[label, :4])
-        out[y:y + bh, x:x + bw] |= labels[y:y + bh, x:x + bw] == label
+    for label in seeded:  # each group in its own box: a few defects, not a pass over the card each
+        x, y, bw, bh = (int(v) for v in boxes[label])
+        group = labels[y:y + bh, x:x + bw] == label
+        if np.count_nonzero(group) >= min_area:
+            out[y:y + bh, x:x + bw] |= group
     return out
 
 

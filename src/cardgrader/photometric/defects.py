@@ -37,6 +37,7 @@ import numpy as np
 
 from cardgrader.photometric.defect_evidence import (
     closed_relief,
+    components,
     scratch_links,
     seeded_groups,
     significant,
@@ -464,11 +465,11 @@ def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray,
     (x, y); regions are placed on the card. `outlined(boxes)` is called once every region's place and
     kind are known, before any is measured."""
     links = scratch_links(binary, offset=offset).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary | links, connectivity=8)
+    count, labels, boxes = components(binary | links)
     ox, oy = offset
     shapes = []
     for label in range(1, count):
-        x, y, bw, bh = (int(v) for v in stats[label, :4])
+        x, y, bw, bh = (int(v) for v in boxes[label])
         window = (slice(y, y + bh), slice(x, x + bw))
         pixels = (labels[window] == label) & (binary[window] > 0)  # the links join pieces, they are not defects
         ys, xs = np.nonzero(pixels)
