@@ -179,18 +179,24 @@ def _masked_blur(values: np.ndarray, mask: np.ndarray | None, sigma: float, unit
     h, w = values.shape[:2]
     factor = max(1, int(sigma // 4))
     small = (max(1, round(w / factor)), max(1, round(h / factor))) if factor > 1 else (w, h)
+    weight = None  # with `unit`, not needed: the weight scales a vector's length only
     if mask is None:
-        num, weight = values, np.ones(small[::-1], np.float32)
+        num = values
+        if not unit:
+            weight = np.ones(small[::-1], np.float32)
+    elif mask.dtype == bool:  # a 0/1 weight: the pixels of the mask, zeros elsewhere
+        num = cv2.copyTo(values, np.ascontiguousarray(mask).view(np.uint8))
+        if not unit:
+            weight = mask.astype(np.float32)
     else:
         weight = mask.astype(np.float32)
-        num = cv2.copyTo(values, np.ascontiguousarray(mask).view(np.uint8)) if mask.dtype == bool else values * (
-            weight[..., None] if values.ndim == 3 else weight)  # a 0/1 weight: the pixels of the mask, zeros elsewhere
+        num = values * (weight[..., None] if values.ndim == 3 else weight)
     if factor > 1:
         num = cv2.resize(num, small, interpolation=cv2.INTER_AREA)
-        if mask is not None:
+        if mask is not None and weight is not None:
             weight = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
     num = cv2.GaussianBlur(num, (0, 0), sigma / factor)
-    if unit:  # the weight scales a vector's length only
+    if unit:
         out = cv2.resize(num, (w, h), interpolation=cv2.INTER_LINEAR) if factor > 1 else num
         return _unit(out)  # after the enlargement: a deviation of a fraction of a degree needs exact lengths
     den = np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma / factor), 1e-6)
