@@ -113,8 +113,9 @@ def closed_relief(groups: np.ndarray, tilt, max_lean: float, thin_px: int = 3,
 def _axis(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(centre, long axis, along-axis and across-axis coordinates) of a set of (x, y) points."""
     centre = points.mean(axis=0)
-    _values, vectors = np.linalg.eigh((points - centre).T @ (points - centre))
-    return centre, vectors[:, 1], (points - centre) @ vectors[:, 1], (points - centre) @ vectors[:, 0]
+    offsets = points - centre
+    _values, vectors = np.linalg.eigh(offsets.T @ offsets)
+    return centre, vectors[:, 1], offsets @ vectors[:, 1], offsets @ vectors[:, 0]
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> float:
