@@ -70,6 +70,37 @@ def test_the_pictures_written_where_their_rows_lie_hold_what_is_drawn(tmp_path):
     assert np.array_equal(cv2.imread(str(tmp_path / "out" / "normal_map.png")), normal_map_image(analysis.result.normals))
 
 
+@pytest.mark.parametrize("work_side", [1000, 200], ids=["own pixels", "2 x 2 means"])
+def test_defects_png_drawn_while_the_regions_are_measured_holds_the_finished_map(tmp_path, work_side):
+    """`ps solve` draws defects.png from the regions' outline, before they are measured: the file holds what
+    `defects_image` draws from the finished map, pixel for pixel, on the capture's pixels and on means."""
+    from cardgrader.photometric.capture import load_capture
+    from cardgrader.photometric.defects import DefectSettings
+    from cardgrader.photometric.pipeline import analyse_capture
+    from cardgrader.photometric.report import OutputWriter, defects_image
+
+    card = synthetic.card(560, 480, dents=2, scratches=1, seed=5)
+    rendered = synthetic.render(card.height, card.normals, card.mask, synthetic.ring_lights(8, 35, 10),
+                                albedo=card.albedo, noise=0.003, seed=2)
+    capture = load_capture(synthetic.write_capture(tmp_path / "c", rendered, bits=16))
+    writer = OutputWriter(tmp_path / "out")
+    outlines = []
+
+    def outlined(outline):
+        outlines.append(outline)
+        writer.outlined(outline)
+
+    analysis = analyse_capture(capture, "l2", defect_settings=DefectSettings(work_side=work_side),
+                               solved=writer.solved, integrated=writer.integrated, outlined=outlined)
+    assert analysis.defects.factor == (1 if work_side == 1000 else 2)
+    assert len(outlines) == 1 and analysis.defects.regions
+    assert outlines[0].boxes == [(r.id, r.kind, r.bbox) for r in analysis.defects.regions]
+    assert np.array_equal(outlines[0].mask, analysis.defects.mask)
+    assert "defects.png" in writer._jobs  # started from the outline, before finish
+    writer.finish(analysis)
+    assert np.array_equal(cv2.imread(str(tmp_path / "out" / "defects.png")), defects_image(analysis))
+
+
 def test_solve_refuses_to_write_into_the_capture(capture_dir, capsys):
     before = tree_digest(capture_dir)
     assert main(["ps", "solve", str(capture_dir), "--out", str(capture_dir)]) == 2

@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 
 from cardgrader import __version__
-from cardgrader.photometric.outfile import rewritten
 from cardgrader.photometric.defects import DefectOutline
+from cardgrader.photometric.outfile import rewritten
 from cardgrader.photometric.pipeline import Analysis
 from cardgrader.photometric.png import PngPicture, write_png, write_png_bands
 from cardgrader.photometric.solvers import PhotometricResult
