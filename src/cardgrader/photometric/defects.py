@@ -288,8 +288,8 @@ def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: Dep
     h, w = normals.shape[:2]
     f = s.factor(h, w)
     if f == 1:
-        return _find_defects(normals, mask, depth, s, residual, albedo, used_fraction, outlined=None if outlined is None else (
-            lambda found, boxes: outlined(DefectOutline(found, boxes))))
+        own = None if outlined is None else (lambda found, boxes: outlined(DefectOutline(found, boxes)))
+        return _find_defects(normals, mask, depth, s, residual, albedo, used_fraction, outlined=own)
     card = None if mask is None else np.asarray(mask, bool)
     binned_mask = None if card is None else _bin(card.astype(np.float32), f) >= 0.5
     enlarged: list[np.ndarray] = []  # the mask in the capture's pixels, once the outline has made it
@@ -300,7 +300,8 @@ def find_defects(normals: np.ndarray, mask: np.ndarray | None = None, depth: Dep
 
     found = _find_defects(_unit(_bin(normals, f)), binned_mask, depth, s,
                           *(None if a is None else _bin(a, f) for a in (residual, albedo, used_fraction)), factor=f,
-                          capture_normals=np.asarray(normals, np.float32), outlined=None if outlined is None else outline)
+                          capture_normals=np.asarray(normals, np.float32),
+                          outlined=None if outlined is None else outline)
     return _enlarge(found, f, (h, w), h * w if card is None else int(np.count_nonzero(card)),
                     enlarged[0] if enlarged else None)
 
@@ -453,7 +454,8 @@ def _find_defects(normals: np.ndarray, mask: np.ndarray | None, depth: Depth, s:
             found[box] = binary > 0
             regions = _regions(binary, deviation[box], z[box], misfit, min(h, w), (x0, y0),
                                relief=None if depth is None or factor > 1 else depth - smooth_depth,
-                               on_capture=on_capture, outlined=None if outlined is None else (lambda boxes: outlined(found, boxes)))
+                               on_capture=on_capture,
+                               outlined=None if outlined is None else (lambda boxes: outlined(found, boxes)))
         typical = typical.result()
     return DefectMap(found, deviation, regions, integrity_score(regions, card_area),
                      s.seed_sigmas * typical, card_area, s, noise, typical)

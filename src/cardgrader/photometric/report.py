@@ -237,7 +237,8 @@ class OutputWriter:
                 self.integrated(analysis.depth, analysis.shaded)
             if "defects.png" not in self._jobs:
                 canvas, outline = self._canvas, DefectOutline.of(analysis.defects)
-                self._submit("defects.png", lambda path: _write_defects(path, analysis.shaded, outline, canvas.result()))
+                self._submit("defects.png",
+                             lambda path: _write_defects(path, analysis.shaded, outline, canvas.result()))
             report = summary(analysis, capture_info, **{part: job.result() for part, job in self._told.items()})
             for job in self._jobs.values():
                 job.result()
