@@ -37,11 +37,9 @@ def median(values: np.ndarray) -> float:
     flat = np.ravel(values)
     if not flat.size:
         return float("nan")
-    half = flat.size // 2
-    if flat.size % 2:
-        return float(np.partition(flat, half)[half])
-    low, high = np.partition(flat, [half - 1, half])[half - 1:half + 1]
-    return float((low + high) * flat.dtype.type(0.5))
+    half, odd = flat.size // 2, flat.size % 2
+    middle = np.partition(flat, half if odd else [half - 1, half])[half - 1 + odd:half + 1]  # in order
+    return float(_middle(middle[None, :])[0])
 
 
 def _middle(rows: np.ndarray) -> np.ndarray:

@@ -491,7 +491,7 @@ def _regions(binary: np.ndarray, deviation: np.ndarray, z: np.ndarray,
         bbox = [x + ox + int(xs.min()), y + oy + int(ys.min()), x + ox + int(xs.max()), y + oy + int(ys.max())]
         shapes.append((x, y, window, pixels, ys, xs, length, width, _kind(length, width, short_side), bbox))
     if outlined is not None:
-        outlined([(i + 1, shape[8], shape[9]) for i, shape in enumerate(shapes)])
+        outlined([(i + 1, kind, bbox) for i, (*_, kind, bbox) in enumerate(shapes)])
     regions: list[DefectRegion] = []
     for x, y, window, pixels, ys, xs, length, width, kind, bbox in shapes:
         dev, depth_px = deviation[window][pixels], 0.0
